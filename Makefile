@@ -1,0 +1,31 @@
+# One word for each common task. `make serve` and `make test` do all set-up themselves.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install index serve test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: its CPU build is on this machine's disk; unpinned it pulls CUDA.
+	$(PIP) install -c constraints.txt torch==2.13.0
+	$(PIP) install -c constraints.txt -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+index: install
+	$(BIN)/hsqa-build-index --if-stale
+
+serve: index
+	$(BIN)/hsqa-serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) index .pytest_cache .hypothesis

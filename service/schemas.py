@@ -1,0 +1,115 @@
+"""The JSON contract of the HTTP API. Other clients rely on these shapes: extend, never break."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+QUESTION_MAX_CHARS = 1000
+TOP_K_MAX = 20
+TOP_K_DEFAULT = 5
+
+
+def check_question(value: str) -> str:
+    """Shared by POST /ask and GET /search so both refuse the same questions the same way."""
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    if len(value) > QUESTION_MAX_CHARS:
+        raise ValueError(
+            f"is {len(value)} characters long; the limit is {QUESTION_MAX_CHARS}"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"holds a lone surrogate (\\u{ord(value[exc.start]):04x}) at character "
+            f"{exc.start}, which is not valid Unicode text; send UTF-8 text"
+        ) from None
+    return value
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    question: str = Field(
+        description=f"A question in plain language, 1 to {QUESTION_MAX_CHARS} characters.",
+        examples=["What three priorities did Sadako Ogata name for human security?"],
+    )
+    top_k: Annotated[StrictInt, Field(ge=1, le=TOP_K_MAX)] = Field(
+        TOP_K_DEFAULT, description=f"How many passages to return, 1 to {TOP_K_MAX}."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return check_question(value)
+
+
+class Citation(BaseModel):
+    document_id: str
+    title: str
+    source: str | None = Field(description="Author or publisher.")
+    date: str | None
+    section: str | None = Field(description="The nearest heading above the passage.")
+    start: int = Field(description="Offset of the passage's first character in the document text.")
+    end: int = Field(description="Offset just past its last character: text[start:end] is the passage.")
+    url: str = Field(description="Opens the document at the passage.")
+
+
+class Passage(BaseModel):
+    text: str
+    score: float = Field(description="Ranking score (higher is better); comparable within one response.")
+    citation: Citation
+
+
+class Answer(BaseModel):
+    text: str = Field(description="The sentence that best answers the question, verbatim.")
+    passage: int = Field(description="0-based index into passages of the passage holding it.")
+    start: int = Field(description="Offset of the sentence in the document text.")
+    end: int = Field(description="Offset just past the sentence.")
+    score: float = Field(description="Cosine similarity of sentence and question.")
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: Answer | None = Field(description="null when nothing in the corpus answers the question.")
+    passages: list[Passage]
+    took_ms: float
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    title: str
+    author: str | None
+    date: str | None
+    kind: str
+    url: str | None
+    note: str | None
+    file: str
+    chunks: int
+
+
+class DocumentDetail(DocumentSummary):
+    text: str
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+
+
+class Health(BaseModel):
+    status: str = Field(description="'ok', or 'degraded' when no index is loaded.")
+    documents: int
+    chunks: int
+    model: str
+    index_built_at: str | None
+    index_error: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns has this shape."""
+
+    status: int
+    detail: str = Field(description="What went wrong and how to fix it.")
+    errors: list[dict[str, object]] = Field(default_factory=list)

@@ -1,0 +1,159 @@
+"""Answering a question from a loaded index: rank passages, pick the answer sentence, or
+abstain. Knows nothing of HTTP; the service and the evaluation script both call ``Searcher``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from service.config import Settings
+from service.embedding import Embedder
+from service.lexical import bm25_scores
+from service.store import IndexData
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: int
+    score: float  # the ranking score: cosine in dense mode, fused score otherwise
+    cosine: float  # cosine similarity of question and passage, whatever the mode
+
+
+@dataclass(frozen=True)
+class Answer:
+    passage: int  # index into SearchResult.hits
+    start: int  # character offsets into the document's stored text
+    end: int
+    score: float
+
+
+@dataclass
+class SearchResult:
+    question: str
+    hits: list[Hit]
+    answer: Answer | None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best scores, best first (ties by index, for stable results)."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.lexsort((part, -scores[part]))]
+
+
+def rrf(rankings: list[tuple[np.ndarray, float]], k: int) -> dict[int, float]:
+    """Reciprocal rank fusion of weighted rankings (each an array of ids, best first)."""
+    fused: dict[int, float] = {}
+    for ids, weight in rankings:
+        for rank, i in enumerate(ids.tolist()):
+            fused[i] = fused.get(i, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+class Searcher:
+    """One index and one model, shared read-only by all requests (no per-request state)."""
+
+    def __init__(self, index: IndexData, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def search(self, question: str, top_k: int, mode: Mode | None = None) -> SearchResult:
+        mode = mode or self.settings.retrieval_mode
+        s = self.settings
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        qvec = self.embedder.encode_query(question)
+        t1 = time.perf_counter()
+        timings["embed"] = (t1 - t0) * 1000
+
+        n = len(self.index.chunks)
+        depth = min(max(s.candidates, top_k), n)
+        dense_scores, dense_ids = self.index.chunk_index.search(qvec[None, :], depth)
+        dense_ids = dense_ids[0][dense_ids[0] >= 0]
+        cosine = dict(zip(dense_ids.tolist(), dense_scores[0].tolist(), strict=False))
+        t2 = time.perf_counter()
+        timings["dense"] = (t2 - t1) * 1000
+
+        if mode == "dense":
+            ranked = [(i, cosine[i]) for i in dense_ids.tolist()]
+            t3 = t4 = t2
+        else:
+            lexical = bm25_scores(self.index.bm25, question)
+            bm25_ids = _top(lexical, depth)
+            bm25_ids = bm25_ids[lexical[bm25_ids] > 0]
+            t3 = time.perf_counter()
+            if mode == "bm25":
+                ranked = [(i, float(lexical[i])) for i in bm25_ids.tolist()]
+            elif s.fusion == "rrf":
+                fused = rrf([(dense_ids, s.dense_weight), (bm25_ids, 1 - s.dense_weight)], s.rrf_k)
+                ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+            else:
+                ranked = self._weighted(qvec, dense_ids, cosine, bm25_ids, lexical)
+            t4 = time.perf_counter()
+            timings["bm25"] = (t3 - t2) * 1000
+            timings["fusion"] = (t4 - t3) * 1000
+
+        hits = [
+            Hit(chunk=int(i), score=float(score), cosine=self._cosine(qvec, i, cosine))
+            for i, score in ranked[:top_k]
+        ]
+        answer = self._answer(qvec, hits)
+        timings["answer"] = (time.perf_counter() - t4) * 1000
+        return SearchResult(question=question, hits=hits, answer=answer, timings_ms=timings)
+
+    def _cosine(self, qvec: np.ndarray, i: int, known: dict[int, float]) -> float:
+        """Cosine of chunk ``i``; a BM25-only candidate outside the dense top is scored exactly."""
+        cos = known.get(i)
+        if cos is None:
+            cos = float(self.index.chunk_index.reconstruct(int(i)) @ qvec)
+        return float(cos)
+
+    def _weighted(
+        self,
+        qvec: np.ndarray,
+        dense_ids: np.ndarray,
+        cosine: dict[int, float],
+        bm25_ids: np.ndarray,
+        lexical: np.ndarray,
+    ) -> list[tuple[int, float]]:
+        """Convex combination of cosine and max-normalised BM25 scores."""
+        w = self.settings.dense_weight
+        top_bm25 = float(lexical[bm25_ids[0]]) if len(bm25_ids) else 1.0
+        ids = set(dense_ids.tolist()) | set(bm25_ids.tolist())
+        scored = [
+            (i, w * self._cosine(qvec, i, cosine) + (1 - w) * float(lexical[i]) / (top_bm25 or 1.0))
+            for i in ids
+        ]
+        return sorted(scored, key=lambda kv: (-kv[1], kv[0]))
+
+    def _answer(self, qvec: np.ndarray, hits: list[Hit]) -> Answer | None:
+        """The sentence of the returned passages closest to the question, or None when even
+        the closest is too far to be an answer."""
+        best: Answer | None = None
+        best_cos = -2.0
+        seen: set[int] = set()
+        for rank, hit in enumerate(hits):
+            chunk = self.index.chunks[hit.chunk]
+            rows = np.arange(chunk.first_sentence, chunk.last_sentence)
+            rows = rows[[r not in seen for r in rows.tolist()]] if seen else rows
+            if not len(rows):
+                continue
+            seen.update(rows.tolist())
+            sims = self.index.sentence_vectors[rows] @ qvec
+            j = int(np.argmax(sims))
+            if sims[j] > best_cos:
+                best_cos = float(sims[j])
+                _, start, end = self.index.sentences[rows[j]].tolist()
+                best = Answer(passage=rank, start=start, end=end, score=best_cos)
+        if best is None or best.score < self.settings.abstain_threshold:
+            return None
+        return best

@@ -1,0 +1,191 @@
+"""The index on disk: a directory with a manifest beside the arrays it describes.
+
+Layout of one build (``index/builds/<build id>/``)::
+
+    manifest.json        format version, model, chunking, per-document hashes, counts
+    documents.jsonl      line i: metadata and full stored text of document i
+    chunks.jsonl         line i: document, section, offsets and sentence range of chunk i
+    chunks.faiss         normalised chunk vectors; row i is chunk i (inner product = cosine)
+    sentences.npy        int64 rows (document ordinal, start, end), one per sentence
+    sentence_vectors.npy float32 normalised sentence vectors, row-aligned with sentences.npy
+    bm25/                bm25s index over the same chunks (line-aligned)
+
+``index/current`` is a symbolic link to the published build. Publishing writes a whole new
+build directory first and then replaces the link with ``os.replace``, which is atomic: a
+reader sees the old build or the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import faiss
+import numpy as np
+
+from service.corpus import Document
+from service.errors import IndexUnavailable
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "current"
+BUILDS = "builds"
+BUILD_HINT = "build it with `hsqa-build-index --corpus corpus --index index` (or `make index`)"
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    document_id: str
+    section: str | None
+    start: int
+    end: int
+    first_sentence: int  # global sentence row, inclusive
+    last_sentence: int  # exclusive
+
+
+@dataclass
+class IndexData:
+    """Everything one published build holds, loaded and cross-checked."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    chunks: list[ChunkRecord]
+    chunk_index: faiss.Index
+    sentences: np.ndarray  # (n, 3) int64: document ordinal, start, end
+    sentence_vectors: np.ndarray  # (n, dim) float32
+    bm25: bm25s.BM25
+    document_order: list[str]
+
+    def chunk_text(self, i: int) -> str:
+        c = self.chunks[i]
+        return self.documents[c.document_id].text[c.start : c.end]
+
+    def chunk_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.documents, 0)
+        for c in self.chunks:
+            counts[c.document_id] += 1
+        return counts
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def write_build(
+    build_dir: Path,
+    manifest: dict[str, Any],
+    documents: list[Document],
+    chunks: list[ChunkRecord],
+    chunk_vectors: np.ndarray,
+    sentences: np.ndarray,
+    sentence_vectors: np.ndarray,
+    bm25: bm25s.BM25,
+) -> None:
+    """Write one complete build into ``build_dir`` (which must not exist yet)."""
+    build_dir.mkdir(parents=True)
+    _write_jsonl(build_dir / "documents.jsonl", [{**d.metadata(), "text": d.text} for d in documents])
+    _write_jsonl(build_dir / "chunks.jsonl", [asdict(c) for c in chunks])
+    index = faiss.IndexFlatIP(chunk_vectors.shape[1])
+    index.add(chunk_vectors)
+    faiss.write_index(index, str(build_dir / "chunks.faiss"))
+    np.save(build_dir / "sentences.npy", sentences.astype(np.int64))
+    np.save(build_dir / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
+    bm25.save(str(build_dir / "bm25"), show_progress=False)
+    # The manifest goes last: a build without one is incomplete and never loaded.
+    (build_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+def publish(index_dir: Path, build_dir: Path) -> Path:
+    """Atomically point ``index_dir/current`` at ``build_dir``; drop older builds."""
+    link = index_dir / CURRENT
+    tmp_link = index_dir / f".{CURRENT}.{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(Path(BUILDS) / build_dir.name, tmp_link)
+    os.replace(tmp_link, link)
+    for old in (index_dir / BUILDS).iterdir():
+        if old.name != build_dir.name and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    return link
+
+
+def resolve_build(index_dir: Path) -> Path:
+    """The build directory an index path refers to: ``current`` or the folder itself."""
+    if (index_dir / MANIFEST).exists():
+        return index_dir
+    current = index_dir / CURRENT
+    if current.exists():
+        return current.resolve()
+    raise IndexUnavailable(f"no index at {index_dir}; {BUILD_HINT}")
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    build = resolve_build(index_dir)
+    try:
+        manifest: dict[str, Any] = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"index manifest at {build} is unreadable ({exc}); {BUILD_HINT}") from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"index at {build} has format version {manifest.get('format_version')!r}, this "
+            f"service reads version {FORMAT_VERSION}; rebuild it: {BUILD_HINT}"
+        )
+    return manifest
+
+
+def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
+    """Load and cross-check a published build; refuse anything inconsistent."""
+    build = resolve_build(index_dir)
+    manifest = read_manifest(index_dir)
+    model = manifest["model"]["id"]
+    if expected_model is not None and model != expected_model:
+        raise IndexUnavailable(
+            f"index at {build} was built with model {model!r} but the service is configured "
+            f"for {expected_model!r}; set HSQA_MODEL={model} or rebuild the index"
+        )
+    try:
+        docs = [Document(**{k: v for k, v in row.items()}) for row in _read_jsonl(build / "documents.jsonl")]
+        chunks = [ChunkRecord(**row) for row in _read_jsonl(build / "chunks.jsonl")]
+        chunk_index = faiss.read_index(str(build / "chunks.faiss"))
+        sentences = np.load(build / "sentences.npy")
+        sentence_vectors = np.load(build / "sentence_vectors.npy")
+        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexUnavailable(f"index at {build} is damaged ({exc}); {BUILD_HINT}") from exc
+    counts = manifest["counts"]
+    dim = manifest["model"]["dimension"]
+    problems = []
+    if len(docs) != counts["documents"]:
+        problems.append(f"{len(docs)} documents, manifest says {counts['documents']}")
+    if len(chunks) != counts["chunks"] or chunk_index.ntotal != len(chunks):
+        problems.append(f"{len(chunks)} chunks and {chunk_index.ntotal} vectors, manifest says {counts['chunks']}")
+    if chunk_index.d != dim or sentence_vectors.shape[1:] != (dim,):
+        problems.append(f"vector dimension differs from the manifest's {dim}")
+    if len(sentences) != counts["sentences"] or len(sentence_vectors) != len(sentences):
+        problems.append(f"{len(sentences)} sentences, {len(sentence_vectors)} sentence vectors")
+    if problems:
+        raise IndexUnavailable(f"index at {build} is inconsistent: {'; '.join(problems)}; {BUILD_HINT}")
+    return IndexData(
+        path=build,
+        manifest=manifest,
+        documents={d.id: d for d in docs},
+        chunks=chunks,
+        chunk_index=chunk_index,
+        sentences=sentences,
+        sentence_vectors=sentence_vectors,
+        bm25=bm25,
+        document_order=[d.id for d in docs],
+    )

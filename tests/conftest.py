@@ -1,0 +1,57 @@
+"""Shared fixtures: the real corpus, the real bundled model, a real FAISS index built once
+per session, and the real app over HTTP (TestClient)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.config import ROOT, Settings
+from service.embedding import Embedder
+from service.indexer import build_index
+
+DATA = Path(__file__).parent / "data"
+CORPUS = ROOT / "corpus"
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder(Settings().model)
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The real corpus, indexed once for the whole session."""
+    index_dir = tmp_path_factory.mktemp("index")
+    build_index(Settings(corpus_dir=CORPUS, index_dir=index_dir), embedder=embedder, progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def settings(built_index: Path) -> Settings:
+    return Settings(corpus_dir=CORPUS, index_dir=built_index)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private, writable copy of the corpus for tests that add or break files."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dest)
+    return dest

@@ -1,0 +1,96 @@
+"""Passages are exact, clean, sized slices of the stored text, each under its heading."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.chunking import chunk_text, is_noise, split_sentences, Span
+from service.config import ChunkingSettings
+from service.corpus import load_corpus
+from tests.conftest import CORPUS
+
+DEFAULT = ChunkingSettings()
+SMALL = ChunkingSettings(target_chars=120, max_chars=200, overlap_sentences=1)
+
+# Text built from pieces that stress the chunker: headings, noise lines, blank runs, long
+# unpunctuated runs, abbreviations, and any unicode at all.
+pieces = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["\n", "\n\n", "\r\n", "   ", "【画像】", "Back to Index", "  • SDGs%!s(<nil>)",
+                     "^{3.} A footnote.", "Mr. Sen said so. ", "Heading Line", "e.g. this", "…", "\u2028"]),
+)
+texts = st.lists(pieces, max_size=30).map("".join)
+
+
+def _check(text: str, cfg: ChunkingSettings) -> None:
+    doc = chunk_text(text, cfg)
+    for s in doc.sentences:
+        piece = text[s.start : s.end]
+        assert piece and piece == piece.strip() and "\n" not in piece
+        assert s.end - s.start <= cfg.max_chars
+    for c in doc.chunks:
+        passage = text[c.start : c.end]
+        assert passage.strip() == passage and passage
+        assert len(passage) <= cfg.max_chars
+        assert 0 <= c.first_sentence < c.last_sentence <= len(doc.sentences)
+        assert doc.sentences[c.first_sentence].start == c.start
+        assert doc.sentences[c.last_sentence - 1].end == c.end
+        assert not any(is_noise(line) for line in passage.split("\n") if line.strip())
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_offsets_are_exact_for_any_text(text: str) -> None:
+    _check(text, DEFAULT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=2000))
+def test_offsets_are_exact_for_arbitrary_unicode_with_small_chunks(text: str) -> None:
+    _check(text, SMALL)
+
+
+def test_every_sentence_is_in_some_chunk_and_overlap_repeats_one_sentence() -> None:
+    text = "Title\n\n" + " ".join(f"Sentence number {i} is here." for i in range(40))
+    doc = chunk_text(text, SMALL)
+    covered = set()
+    for c in doc.chunks:
+        covered.update(range(c.first_sentence, c.last_sentence))
+    assert covered == set(range(len(doc.sentences)))
+    for a, b in zip(doc.chunks, doc.chunks[1:]):
+        assert b.first_sentence == a.last_sentence - 1
+
+
+def test_sentences_do_not_break_after_titles_and_initials() -> None:
+    text = "Mrs. Ogata spoke first. Then Prof. Sen and Cheryl O. Igiri replied, e.g. on aid. Done!"
+    spans = split_sentences(text, Span(0, len(text)))
+    assert [text[s.start : s.end] for s in spans] == [
+        "Mrs. Ogata spoke first.",
+        "Then Prof. Sen and Cheryl O. Igiri replied, e.g. on aid.",
+        "Done!",
+    ]
+
+
+def test_real_corpus_noise_is_never_in_a_passage() -> None:
+    for doc in load_corpus(CORPUS).documents:
+        for c in chunk_text(doc.text, DEFAULT).chunks:
+            passage = doc.text[c.start : c.end]
+            for noise in ("【画像】", "Back to Index", "%!s(<nil>)", "^{"):
+                assert noise not in passage, (doc.id, passage[:80])
+
+
+def test_real_corpus_sections_are_the_nearest_headings() -> None:
+    docs = {d.id: d for d in load_corpus(CORPUS).documents}
+    doc = docs["mofa-2000-international-symposium-on-human-security"]
+    chunks = chunk_text(doc.text, DEFAULT).chunks
+    ogata = next(c for c in chunks if "three crucial priorities" in doc.text[c.start : c.end])
+    assert ogata.section == "Keynote Speech by Mrs. Sadako Ogata, United Nations High Commissioner for Refugees"
+    closing = next(c for c in chunks if "action-oriented approach" in doc.text[c.start : c.end])
+    assert closing.section == "5. Closing Session"
+
+
+def test_real_corpus_passages_fit_the_model_window() -> None:
+    for doc in load_corpus(CORPUS).documents:
+        for c in chunk_text(doc.text, DEFAULT).chunks:
+            assert c.end - c.start <= DEFAULT.max_chars

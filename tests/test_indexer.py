@@ -1,0 +1,89 @@
+"""Building an index: manifest, atomic publishing, skipping bad files, staleness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings
+from service.embedding import Embedder
+from service.indexer import build_index, main, stale_reason
+from service.corpus import load_corpus
+from service.store import load_index, read_manifest
+
+
+def test_manifest_describes_the_build(built_index: Path) -> None:
+    m = read_manifest(built_index)
+    assert m["format_version"] == 1
+    assert m["model"] == {"id": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256}
+    assert m["chunking"] == {"target_chars": 700, "max_chars": 1100, "overlap_sentences": 1}
+    assert m["counts"]["documents"] == 5
+    assert m["counts"]["chunks"] == sum(d["chunks"] for d in m["documents"].values()) > 50
+    assert all(len(d["sha256"]) == 64 for d in m["documents"].values())
+    assert m["built_at"] and m["build_seconds"] > 0
+
+
+def test_loaded_index_holds_unit_vectors_for_every_chunk(built_index: Path) -> None:
+    index = load_index(built_index)
+    assert index.chunk_index.ntotal == len(index.chunks)
+    import numpy as np
+
+    norms = np.linalg.norm(index.chunk_index.reconstruct_n(0, index.chunk_index.ntotal), axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-4)
+
+
+def test_index_is_published_through_a_link_to_a_complete_build(built_index: Path) -> None:
+    current = built_index / "current"
+    assert current.is_symlink()
+    assert (current / "manifest.json").exists()
+    assert not list((built_index / "builds").glob(".tmp-*"))
+
+
+def test_a_crash_mid_build_leaves_the_published_index_untouched(
+    corpus_copy: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index")
+    build_index(settings, embedder=embedder, progress=False)
+    before = read_manifest(settings.index_dir)
+
+    (corpus_copy / "extra.txt").write_text("A new text about human security and refugees.\n")
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("service.store.faiss.write_index", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_index(settings, embedder=embedder, progress=False)
+    monkeypatch.undo()
+
+    after = load_index(settings.index_dir)
+    assert after.manifest["built_at"] == before["built_at"]
+    assert "extra" not in after.documents
+    assert not list((settings.index_dir / "builds").glob(".tmp-*"))
+
+
+def test_bad_files_are_skipped_and_the_rest_is_indexed(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
+    (corpus_copy / "broken.txt").write_bytes(b"\xff\xfe\x00garbage")
+    manifest = build_index(Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "ix"), embedder=embedder, progress=False)
+    assert manifest["counts"]["documents"] == 5
+    assert "broken.txt" in manifest["skipped"]
+
+
+def test_staleness_follows_the_corpus(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
+    settings = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "ix")
+    assert "no index" in (stale_reason(settings, load_corpus(corpus_copy).documents) or "")
+    build_index(settings, embedder=embedder, progress=False)
+    assert stale_reason(settings, load_corpus(corpus_copy).documents) is None
+    (corpus_copy / "jica-what-is-human-security.txt").write_text("Changed.\n")
+    assert "jica-what-is-human-security" in (stale_reason(settings, load_corpus(corpus_copy).documents) or "")
+    other = settings.model_copy(update={"embed_context": False})
+    build_index(settings, embedder=embedder, progress=False)
+    assert stale_reason(other, load_corpus(corpus_copy).documents) == "model or chunking settings changed"
+
+
+def test_the_script_refuses_an_empty_corpus_and_keeps_the_old_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["--corpus", str(empty), "--index", str(tmp_path / "ix"), "--quiet"]) == 1
+    assert not (tmp_path / "ix" / "current").exists()

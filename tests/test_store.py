@@ -1,0 +1,52 @@
+"""Loading refuses anything that is not a complete, consistent build for this model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service.errors import IndexUnavailable
+from service.store import load_index
+
+
+@pytest.fixture()
+def index_copy(built_index: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "build"
+    shutil.copytree(built_index / "current", dest)
+    return dest
+
+
+def test_round_trip_loads_what_was_built(index_copy: Path) -> None:
+    index = load_index(index_copy)
+    assert len(index.documents) == 5
+    for i, chunk in enumerate(index.chunks):
+        assert index.chunk_text(i) == index.documents[chunk.document_id].text[chunk.start : chunk.end]
+
+
+def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(IndexUnavailable, match="hsqa-build-index"):
+        load_index(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: (d / "chunks.faiss").write_bytes(b"not faiss"),
+        lambda d: (d / "chunks.jsonl").write_text((d / "chunks.jsonl").read_text().split("\n", 1)[1]),
+        lambda d: (d / "sentence_vectors.npy").unlink(),
+        lambda d: (d / "manifest.json").write_text("{truncated"),
+        lambda d: shutil.rmtree(d / "bm25"),
+    ],
+    ids=["corrupt-faiss", "missing-chunk-line", "missing-vectors", "half-written-manifest", "missing-bm25"],
+)
+def test_damaged_index_is_refused(index_copy: Path, damage) -> None:  # type: ignore[no-untyped-def]
+    damage(index_copy)
+    with pytest.raises(IndexUnavailable, match="hsqa-build-index"):
+        load_index(index_copy)
+
+
+def test_index_built_with_another_model_is_refused(index_copy: Path) -> None:
+    with pytest.raises(IndexUnavailable, match="built with model 'sentence-transformers/all-MiniLM-L6-v2'"):
+        load_index(index_copy, expected_model="intfloat/e5-small-v2")
