@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Evaluate retrieval quality: ``python scripts/evaluate.py [--mode all] [--details]``.
+
+In-process by default (loads the index and model); ``--url http://127.0.0.1:8000`` asks a
+running service instead. Prints a Markdown table: hit@1/3/5/10, MRR@10, answer-sentence
+accuracy, false-abstain rate on answerable and abstain rate on unanswerable questions, and
+latency p50/p95, for the tuning half, the held-out half and both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from service.config import ROOT, Settings
+from service.evaluation import format_details, format_table, in_process, load_questions, over_http, run, summarize
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    parser.add_argument("--index", type=Path, help="index folder (default: HSQA_INDEX_DIR or index/)")
+    parser.add_argument("--url", help="evaluate a running service at this base URL instead")
+    parser.add_argument("--mode", choices=(*MODES, "all"), default="hybrid", help="retrieval mode(s), in-process only")
+    parser.add_argument("--details", action="store_true", help="print a per-question table too")
+    args = parser.parse_args(argv)
+
+    items = load_questions(args.questions)
+    rows = {}
+    details = {}
+    if args.url:
+        runs = {"http": over_http(args.url)}
+    else:
+        from service.runtime import Runtime
+
+        settings = Settings(**({"index_dir": args.index} if args.index else {}))
+        searcher = Runtime.start(settings).require_searcher()
+        modes = MODES if args.mode == "all" else (args.mode,)
+        runs = {mode: in_process(searcher, mode) for mode in modes}  # type: ignore[arg-type]
+    for label, ask in runs.items():
+        ask("warm-up question", 10)
+        outcomes = run(items, ask)
+        details[label] = outcomes
+        for split in ("tune", "heldout"):
+            part = [o for o in outcomes if o.item.get("split") == split]
+            if part:
+                rows[f"{label} / {split}"] = summarize(part)
+        rows[f"{label} / all"] = summarize(outcomes)
+    print(format_table(rows))
+    if args.details:
+        for label, outcomes in details.items():
+            print(f"\n### {label}\n")
+            print(format_details(outcomes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Measuring retrieval quality on a question set, in-process or against a running service.
+
+A question set is JSONL: ``{"question": str, "answers": [exact substrings], ...}``; an empty
+``answers`` list marks a question the corpus cannot answer. A passage *hits* when it contains
+one of the answer strings; the answer sentence is *correct* when it contains one (or lies
+inside one).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.search import Mode, Searcher
+
+TOP_K = 10
+HIT_AT = (1, 3, 5, 10)
+
+#: (question, top_k) -> the /ask response shape: {"answer": {"text"} | None, "passages": [{"text"}]}
+AskFn = Callable[[str, int], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: dict[str, Any]
+    rank: int | None  # 0-based rank of the first passage holding an answer; None if none does
+    answer: str | None
+    latency_ms: float
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.item["answers"])
+
+    @property
+    def answer_correct(self) -> bool:
+        a = self.answer
+        return a is not None and any(s in a or a in s for s in self.item["answers"])
+
+
+def load_questions(path: Path, split: str = "all") -> list[dict[str, Any]]:
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [q for q in items if split == "all" or q.get("split") == split]
+
+
+def in_process(searcher: Searcher, mode: Mode) -> AskFn:
+    index = searcher.index
+
+    def ask(question: str, top_k: int) -> dict[str, Any]:
+        result = searcher.search(question, top_k, mode)
+        answer = None
+        if result.answer is not None:
+            doc = index.documents[index.chunks[result.hits[result.answer.passage].chunk].document_id]
+            answer = {"text": doc.text[result.answer.start : result.answer.end]}
+        return {"answer": answer, "passages": [{"text": index.chunk_text(h.chunk)} for h in result.hits]}
+
+    return ask
+
+
+def over_http(url: str, timeout: float = 30.0) -> AskFn:
+    import httpx
+
+    client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+
+    def ask(question: str, top_k: int) -> dict[str, Any]:
+        response = client.post("/ask", json={"question": question, "top_k": top_k})
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    return ask
+
+
+def run(items: Iterable[dict[str, Any]], ask: AskFn) -> list[Outcome]:
+    outcomes = []
+    for item in items:
+        t0 = time.perf_counter()
+        body = ask(item["question"], TOP_K)
+        latency = (time.perf_counter() - t0) * 1000
+        rank = next(
+            (i for i, p in enumerate(body["passages"]) if any(a in p["text"] for a in item["answers"])), None
+        )
+        answer = body["answer"]["text"] if body["answer"] else None
+        outcomes.append(Outcome(item, rank, answer, latency))
+    return outcomes
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def summarize(outcomes: list[Outcome]) -> dict[str, float]:
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    n = len(answerable) or 1
+    figures: dict[str, float] = {"answerable": len(answerable), "unanswerable": len(unanswerable)}
+    for k in HIT_AT:
+        figures[f"hit@{k}"] = sum(o.rank is not None and o.rank < k for o in answerable) / n
+    figures["mrr@10"] = sum(1 / (o.rank + 1) for o in answerable if o.rank is not None and o.rank < 10) / n
+    figures["answer_acc"] = sum(o.answer_correct for o in answerable) / n
+    figures["false_abstain"] = sum(o.answer is None for o in answerable) / n
+    figures["abstain_unans"] = sum(o.answer is None for o in unanswerable) / (len(unanswerable) or 1)
+    latencies = [o.latency_ms for o in outcomes]
+    figures["p50_ms"] = _percentile(latencies, 50)
+    figures["p95_ms"] = _percentile(latencies, 95)
+    return figures
+
+
+COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "answer_acc", "false_abstain", "abstain_unans", "p50_ms", "p95_ms"]
+
+
+def format_table(rows: dict[str, dict[str, float]]) -> str:
+    """A Markdown table, one row per label (e.g. per retrieval mode and split)."""
+    head = "| run | n | " + " | ".join(COLUMNS) + " |"
+    rule = "|---|---|" + "---|" * len(COLUMNS)
+    lines = [head, rule]
+    for label, f in rows.items():
+        n = f"{int(f['answerable'])}+{int(f['unanswerable'])}"
+        cells = [f"{f[c]:.1f}" if c.endswith("_ms") else f"{f[c]:.3f}" for c in COLUMNS]
+        lines.append(f"| {label} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_details(outcomes: list[Outcome]) -> str:
+    lines = ["| id | rank | answer ok | abstained | question |", "|---|---|---|---|---|"]
+    for o in outcomes:
+        rank = "-" if not o.answerable else ("miss" if o.rank is None else str(o.rank + 1))
+        ok = "-" if not o.answerable else ("yes" if o.answer_correct else "no")
+        lines.append(
+            f"| {o.item.get('id', '')} | {rank} | {ok} | {'yes' if o.answer is None else 'no'} | {o.item['question']} |"
+        )
+    return "\n".join(lines)
