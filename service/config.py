@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
     embed_context: bool = Field(
-        True,
+        False,
         description="Prepend the document title and section to each passage before embedding "
         "(the cited text is unchanged).",
     )
@@ -74,15 +74,31 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "weighted"] = Field(
         "rrf", description="How hybrid mode fuses: reciprocal rank fusion, or weighted scores."
     )
-    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant.")
+    rrf_k: int = Field(30, ge=1, le=1000, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(
-        0.5, ge=0.0, le=1.0, description="Weight of the dense ranking in fusion (BM25 gets the rest)."
+        0.6, ge=0.0, le=1.0, description="Weight of the dense ranking in fusion (BM25 gets the rest)."
     )
     candidates: int = Field(
         50, ge=1, le=1000, description="Candidates taken from each ranking before fusion."
     )
+    answer_passages: int = Field(
+        5, ge=1, le=20, description="The answer sentence is sought in this many top passages."
+    )
+    answer_passage_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="How much the passage's similarity to the question adds to a sentence's own "
+        "when picking the answer (context for sentences like 'She also named three priorities').",
+    )
+    answer_lexical_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=2.0,
+        description="How much the share of question words a sentence contains adds to its score.",
+    )
     abstain_threshold: float = Field(
-        0.35,
+        0.40,
         ge=-1.0,
         le=1.0,
         description="Answer is null when the best answer sentence's cosine similarity to the "

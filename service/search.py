@@ -11,7 +11,7 @@ import numpy as np
 
 from service.config import Settings
 from service.embedding import Embedder
-from service.lexical import bm25_scores
+from service.lexical import analyze, bm25_scores, missing_terms, overlap, states_quantity, wants_quantity
 from service.store import IndexData
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -37,6 +37,7 @@ class SearchResult:
     question: str
     hits: list[Hit]
     answer: Answer | None
+    unknown_terms: list[str] = field(default_factory=list)  # names the corpus never mentions
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -106,9 +107,9 @@ class Searcher:
             Hit(chunk=int(i), score=float(score), cosine=self._cosine(qvec, i, cosine))
             for i, score in ranked[:top_k]
         ]
-        answer = self._answer(qvec, hits)
+        answer, unknown = self._answer(question, qvec, hits)
         timings["answer"] = (time.perf_counter() - t4) * 1000
-        return SearchResult(question=question, hits=hits, answer=answer, timings_ms=timings)
+        return SearchResult(question=question, hits=hits, answer=answer, unknown_terms=unknown, timings_ms=timings)
 
     def _cosine(self, qvec: np.ndarray, i: int, known: dict[int, float]) -> float:
         """Cosine of chunk ``i``; a BM25-only candidate outside the dense top is scored exactly."""
@@ -135,25 +136,38 @@ class Searcher:
         ]
         return sorted(scored, key=lambda kv: (-kv[1], kv[0]))
 
-    def _answer(self, qvec: np.ndarray, hits: list[Hit]) -> Answer | None:
-        """The sentence of the returned passages closest to the question, or None when even
-        the closest is too far to be an answer."""
+    def _answer(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> tuple[Answer | None, list[str]]:
+        """The sentence of the top passages that best answers the question, or None (with the
+        question's names the corpus never mentions, if that is why) when the evidence is weak.
+
+        A sentence scores its own cosine, plus a share of its passage's (so 'She named three
+        priorities' wins inside the passage about Mrs. Ogata), plus the share of question
+        words it contains. A 'how many' or 'when' question needs a sentence with a number."""
+        s = self.settings
+        unknown = missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)
+        if unknown:
+            return None, unknown
+        needs_number = wants_quantity(question)
+        query_tokens = set(analyze([question])[0])
         best: Answer | None = None
-        best_cos = -2.0
         seen: set[int] = set()
-        for rank, hit in enumerate(hits):
+        total = 1 + s.answer_passage_weight + s.answer_lexical_weight
+        for rank, hit in enumerate(hits[: s.answer_passages]):
             chunk = self.index.chunks[hit.chunk]
-            rows = np.arange(chunk.first_sentence, chunk.last_sentence)
-            rows = rows[[r not in seen for r in rows.tolist()]] if seen else rows
-            if not len(rows):
+            rows = [r for r in range(chunk.first_sentence, chunk.last_sentence) if r not in seen]
+            if not rows:
                 continue
-            seen.update(rows.tolist())
+            seen.update(rows)
             sims = self.index.sentence_vectors[rows] @ qvec
-            j = int(np.argmax(sims))
-            if sims[j] > best_cos:
-                best_cos = float(sims[j])
-                _, start, end = self.index.sentences[rows[j]].tolist()
-                best = Answer(passage=rank, start=start, end=end, score=best_cos)
-        if best is None or best.score < self.settings.abstain_threshold:
-            return None
-        return best
+            for row, sim in zip(rows, sims.tolist(), strict=True):
+                text = self.index.sentence_text(row)
+                if needs_number and not states_quantity(text):
+                    continue
+                lexical = overlap(query_tokens, text) if s.answer_lexical_weight else 0.0
+                score = (sim + s.answer_passage_weight * hit.cosine + s.answer_lexical_weight * lexical) / total
+                if best is None or score > best.score:
+                    _, start, end = self.index.sentences[row].tolist()
+                    best = Answer(passage=rank, start=start, end=end, score=score)
+        if best is None or best.score < s.abstain_threshold:
+            return None, []
+        return best, []

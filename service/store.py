@@ -66,6 +66,10 @@ class IndexData:
         c = self.chunks[i]
         return self.documents[c.document_id].text[c.start : c.end]
 
+    def sentence_text(self, row: int) -> str:
+        ordinal, start, end = self.sentences[row].tolist()
+        return self.documents[self.document_order[ordinal]].text[start:end]
+
     def chunk_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(self.documents, 0)
         for c in self.chunks:

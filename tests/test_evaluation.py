@@ -58,4 +58,4 @@ def test_hybrid_beats_both_single_modes(figures: dict[str, dict[str, float]]) ->
 # Floors sit a little under the figures measured on this set (see BENCHMARKS.md), so a real
 # regression fails while run-to-run noise (there is none in-process: the model is
 # deterministic on CPU) cannot.
-FLOORS = {"hit@5": 0.80, "mrr@10": 0.70, "answer_acc": 0.50, "abstain_unans": 0.30, "false_abstain": 0.10}
+FLOORS = {"hit@5": 0.83, "mrr@10": 0.70, "answer_acc": 0.56, "abstain_unans": 0.60, "false_abstain": 0.10}

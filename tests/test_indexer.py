@@ -77,7 +77,7 @@ def test_staleness_follows_the_corpus(corpus_copy: Path, tmp_path: Path, embedde
     assert stale_reason(settings, load_corpus(corpus_copy).documents) is None
     (corpus_copy / "jica-what-is-human-security.txt").write_text("Changed.\n")
     assert "jica-what-is-human-security" in (stale_reason(settings, load_corpus(corpus_copy).documents) or "")
-    other = settings.model_copy(update={"embed_context": False})
+    other = settings.model_copy(update={"embed_context": True})
     build_index(settings, embedder=embedder, progress=False)
     assert stale_reason(other, load_corpus(corpus_copy).documents) == "model or chunking settings changed"
 
