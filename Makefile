@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1su
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install index serve test lint bench clean
+.PHONY: install index serve test eval bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,12 @@ serve: index
 
 test: install
 	$(BIN)/python -m pytest
+
+eval: install
+	$(BIN)/python scripts/evaluate.py --mode all --details
+
+bench: install
+	$(BIN)/python scripts/bench.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .hypothesis
