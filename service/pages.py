@@ -104,11 +104,11 @@ def view_document(
     inside it the answer sentence (``as``, ``ae``) if given."""
     rt: Runtime = request.app.state.runtime
     if rt.searcher is None:
-        return _render(request, "error.html", 503, status=503, heading="Index not loaded",
+        return _render(request, "error.html", 503, code=503, heading="Index not loaded",
                        message="The search index is not loaded, so no document can be shown.")
     doc = rt.searcher.index.documents.get(document_id)
     if doc is None:
-        return _render(request, "error.html", 404, status=404, heading="No such document",
+        return _render(request, "error.html", 404, code=404, heading="No such document",
                        message=f"There is no document with the id “{document_id}” in this collection.")
     s, e = _parse_int(start), _parse_int(end)
     notice = None
