@@ -12,7 +12,9 @@ from service.errors import DocumentNotFound
 from service.http_errors import ERROR_RESPONSES, validation_error
 from service.runtime import Runtime
 from service.schemas import (
+    QUESTION_SCHEMA,
     TOP_K_DEFAULT,
+    TOP_K_MAX,
     Answer,
     AskRequest,
     AskResponse,
@@ -91,8 +93,12 @@ def ask(request: Request, body: AskRequest) -> AskResponse:
 @router.get("/search", response_model=AskResponse, responses=ERROR_RESPONSES, tags=["search"])
 def search(
     request: Request,
-    q: Annotated[str, Query(description="The question.")],
-    top_k: Annotated[int, Query(description="How many passages, 1 to 20.")] = TOP_K_DEFAULT,
+    q: Annotated[str, Query(
+            description="The question, 1 to 1,000 characters, not only whitespace.",
+            json_schema_extra=QUESTION_SCHEMA,
+        ),
+    ],
+    top_k: Annotated[int, Query(description="How many passages, 1 to 20.", ge=1, le=TOP_K_MAX)] = TOP_K_DEFAULT,
 ) -> AskResponse:
     """The same as POST /ask, for links and browsers."""
     try:

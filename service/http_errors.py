@@ -48,9 +48,14 @@ class ApiError(Exception):
         self.errors = errors or []
 
 
-def error_response(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorBody(status=status, detail=detail, errors=errors or [])
-    return JSONResponse(body.model_dump(), status_code=status)
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...] | list[Any], rename: dict[str, str]) -> str:
@@ -147,9 +152,12 @@ def install_error_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not even text: bad input like malformed JSON.
+            return error_response(422, "request body is not valid JSON (it is not UTF-8 text)")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.url.path!r}; see /docs for the API"
-        return error_response(exc.status_code, detail)
+        return error_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(DocumentNotFound)
     async def _not_found(request: Request, exc: DocumentNotFound) -> JSONResponse:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 QUESTION_MAX_CHARS = 1000
 TOP_K_MAX = 20
 TOP_K_DEFAULT = 5
+
+
+#: Documented in the OpenAPI schema; enforced by ``check_question`` with readable messages.
+QUESTION_SCHEMA: dict[str, object] = {"minLength": 1, "maxLength": QUESTION_MAX_CHARS, "pattern": r"\S"}
 
 
 def check_question(value: str) -> str:
@@ -33,12 +35,21 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     question: str = Field(
-        description=f"A question in plain language, 1 to {QUESTION_MAX_CHARS} characters.",
+        json_schema_extra=QUESTION_SCHEMA,
+        description=f"A question in plain language, 1 to {QUESTION_MAX_CHARS} characters, not only whitespace.",
         examples=["What three priorities did Sadako Ogata name for human security?"],
     )
-    top_k: Annotated[StrictInt, Field(ge=1, le=TOP_K_MAX)] = Field(
-        TOP_K_DEFAULT, description=f"How many passages to return, 1 to {TOP_K_MAX}."
+    top_k: int = Field(
+        TOP_K_DEFAULT, ge=1, le=TOP_K_MAX, strict=True, description=f"How many passages to return, 1 to {TOP_K_MAX}."
     )
+
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        """JSON has one number type: 5.0 is the integer 5, but 2.5, "5" and true are not."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     @field_validator("question")
     @classmethod

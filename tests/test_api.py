@@ -108,10 +108,11 @@ def test_bad_ask_input_gets_a_readable_422(client: TestClient, name: str, payloa
     assert fragment in body["detail"]
 
 
-def test_malformed_json_gets_a_readable_422(client: TestClient) -> None:
-    response = client.post("/ask", content=b'{"question": ', headers={"content-type": "application/json"})
+@pytest.mark.parametrize("body", [b'{"question": ', b"P\xff\xfe-qW\x80", b"", b"null"])
+def test_malformed_json_gets_a_readable_422(client: TestClient, body: bytes) -> None:
+    response = client.post("/ask", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert "not valid JSON" in response.json()["detail"]
+    assert "JSON" in response.json()["detail"] or "body is required" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
