@@ -10,11 +10,7 @@ Markdown table, and stops the server it started (by PID). Nothing leaves this ma
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,24 +21,7 @@ import httpx
 from service.config import ROOT, Settings
 from service.evaluation import load_questions
 from service.indexer import build_index
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, timeout: float = 60.0) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).json().get("status") == "ok":
-                return time.perf_counter() - start
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"service at {url} did not become ready in {timeout} s")
+from service.localserver import running_service, wait_ready
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -63,16 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         manifest = build_index(Settings(index_dir=index_dir), progress=False)
         build_s = time.perf_counter() - t0
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "HSQA_INDEX_DIR": str(index_dir)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env,
-        )
-        try:
-            ready_s = wait_ready(url)
+        with running_service(index_dir) as (url, server):
+            ready_s = wait_ready(url, server)
             rows = []
             with httpx.Client(base_url=url, timeout=30) as client:
                 for name, send in (
@@ -90,9 +61,6 @@ def main(argv: list[str] | None = None) -> int:
                     elapsed = time.perf_counter() - start
                     p50, p95, p99 = percentiles(latencies)
                     rows.append((name, n, failures, n / elapsed, p50, p95, p99))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
 
     counts = manifest["counts"]
     print(f"index build: {build_s:.1f} s for {counts['documents']} documents, {counts['chunks']} passages, "

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -22,9 +23,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # Workers are separate processes that build their own app from the environment.
     os.environ["HSQA_INDEX_DIR"] = str(args.index.resolve())
+    # One JSON line per request comes from service.telemetry; uvicorn's own access log would
+    # repeat it and print query strings, which hold users' questions.
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     uvicorn.run(
         "service.app:create_app",
         factory=True,
+        access_log=False,
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
-from service.errors import DocumentNotFound
+from service.errors import DocumentNotFound, IndexUnavailable
 from service.http_errors import ERROR_RESPONSES, validation_error
 from service.runtime import Runtime
 from service.schemas import (
@@ -148,3 +149,19 @@ def health(request: Request) -> Health:
         model=manifest["model"]["id"],
         index_built_at=manifest["built_at"],
     )
+
+
+@router.get("/ready", response_model=Health, responses=ERROR_RESPONSES, tags=["operations"])
+def ready(request: Request) -> Health:
+    """Readiness: 200 once an index is loaded and searches are served, 503 until then
+    (unlike /health, which answers 200 whenever the process is alive)."""
+    if runtime(request).searcher is None:
+        raise IndexUnavailable(runtime(request).index_error or "no index loaded")
+    return health(request)
+
+
+@router.get("/metrics", tags=["operations"], response_class=Response)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics: request counts and latency histograms per route, index size and
+    build time, readiness."""
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -3,11 +3,12 @@ handlers; the model and index load once, in the lifespan, onto ``app.state.runti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
@@ -15,21 +16,28 @@ from service import api, pages
 from service.config import Settings
 from service.http_errors import install_error_handlers
 from service.runtime import Runtime
+from service.telemetry import Metrics, Telemetry
 
-# Sent with every response; the pages add a strict Content-Security-Policy of their own.
-COMMON_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+def _publish_index_gauges(metrics: Metrics, runtime: Runtime) -> None:
+    metrics.ready.set(1 if runtime.searcher else 0)
+    if runtime.searcher is None:
+        return
+    manifest = runtime.searcher.index.manifest
+    metrics.documents.set(manifest["counts"]["documents"])
+    metrics.chunks.set(manifest["counts"]["chunks"])
+    metrics.built.set(datetime.fromisoformat(manifest["built_at"]).timestamp())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service, reading ``settings`` (default: from HSQA_* environment variables)."""
     settings = settings or Settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = Runtime.start(settings)
+        _publish_index_gauges(metrics, app.state.runtime)
         yield
 
     # FastAPIOffline serves the /docs assets from the package instead of a CDN: no network here.
@@ -39,14 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     install_error_handlers(app, settings)
-
-    @app.middleware("http")
-    async def common_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in COMMON_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(Telemetry, metrics=metrics, log_questions=settings.log_questions)
 
     app.include_router(api.router)
     app.include_router(pages.router)

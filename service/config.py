@@ -109,5 +109,9 @@ class Settings(BaseSettings):
     max_top_k: int = Field(20, ge=1, description="Most passages one request may ask for.")
     max_body_bytes: int = Field(16_384, ge=1024, description="Largest request body accepted.")
 
+    log_questions: bool = Field(
+        False, description="Put question text in the request log (off: logs carry no user text)."
+    )
+
     host: str = Field("127.0.0.1", description="Address the service listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the service listens on.")

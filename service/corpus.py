@@ -70,7 +70,7 @@ def document_id(file_name: str) -> str:
 def read_text_file(path: Path) -> str:
     """Decode a text file, refusing what is not text so that the build can skip it."""
     data = path.read_bytes()
-    if not data.strip():
+    if not data:
         raise SkippedFile(f"{path.name}: file is empty")
     if b"\x00" in data[:8192]:
         raise SkippedFile(f"{path.name}: looks binary (NUL bytes); save it as UTF-8 text")
@@ -80,6 +80,8 @@ def read_text_file(path: Path) -> str:
         raise SkippedFile(
             f"{path.name}: not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
         ) from exc
+    if not text.strip():
+        raise SkippedFile(f"{path.name}: holds only whitespace")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

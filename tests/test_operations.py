@@ -1,0 +1,93 @@
+"""What an operator relies on: readiness, metrics, request logs, safe concurrency, and no
+leaks through odd paths or headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.app import create_app
+from service.config import Settings
+from service.corpus import read_text_file
+from service.errors import SkippedFile
+
+
+def test_ready_is_distinct_from_health(client: TestClient, tmp_path: Path) -> None:
+    assert client.get("/ready").status_code == 200
+    with TestClient(create_app(Settings(index_dir=tmp_path / "none"))) as c:
+        assert c.get("/health").status_code == 200
+        response = c.get("/ready")
+        assert response.status_code == 503 and "hsqa-build-index" in response.json()["detail"]
+
+
+def test_metrics_count_requests_per_route_and_describe_the_index(client: TestClient) -> None:
+    client.post("/ask", json={"question": "Who is Sadako Ogata?"})
+    client.get("/documents/jica-what-is-human-security")
+    text = client.get("/metrics").text
+    assert 'hsqa_requests_total{method="POST",route="/ask",status="200"}' in text
+    assert 'route="/documents/{document_id}"' in text
+    assert "hsqa_request_duration_seconds_bucket" in text
+    assert "hsqa_index_documents 5.0" in text and "hsqa_ready 1.0" in text
+
+
+def test_one_json_log_line_per_request_without_the_question(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="hsqa.access"):
+        client.get("/search", params={"q": "secret question about refugees"})
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "hsqa.access"]
+    assert len(lines) == 1
+    assert lines[0]["route"] == "/search" and lines[0]["status"] == 200 and lines[0]["ms"] > 0
+    assert "secret" not in caplog.text
+
+
+def test_question_logging_is_opt_in(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    with TestClient(create_app(settings.model_copy(update={"log_questions": True}))) as c:
+        with caplog.at_level(logging.INFO, logger="hsqa.access"):
+            c.post("/ask", json={"question": "opt-in question"})
+    assert json.loads(caplog.records[-1].getMessage())["question"] == "opt-in question"
+
+
+def test_simultaneous_identical_questions_get_identical_answers(client: TestClient) -> None:
+    def ask(_: int) -> str:
+        body = client.post("/ask", json={"question": "Why did Canada intervene in Kosovo?", "top_k": 10}).json()
+        body.pop("took_ms")
+        return json.dumps(body, sort_keys=True)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = set(pool.map(ask, range(48)))
+    assert len(answers) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/documents/..%2F..%2Fetc%2Fpasswd", "/documents/%2e%2e%2fcorpus%2fcatalog.toml", "/view/..%2F..%2Fetc%2Fpasswd",
+     "/static/..%2F..%2Fservice%2Fconfig.py", "/static/../config.py"],
+)
+def test_paths_cannot_reach_files(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "root:" not in response.text and "HSQA_" not in response.text
+
+
+def test_cors_is_off(client: TestClient) -> None:
+    response = client.options("/ask", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_the_text_loader_reads_or_refuses_any_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("bytes") / "any.txt"
+    path.write_bytes(data)
+    try:
+        text = read_text_file(path)
+    except SkippedFile as exc:
+        assert "any.txt" in str(exc)
+    else:
+        assert text.strip() and "\r" not in text

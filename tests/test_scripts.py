@@ -1,0 +1,24 @@
+"""The benchmark and load scripts run end to end (tiny sizes: a smoke run, not a measurement)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from service.config import ROOT
+
+
+def run_script(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_bench_smoke_prints_its_table() -> None:
+    out = run_script("scripts/bench.py", "--smoke")
+    assert "| POST /ask | 20 | 0 |" in out and "index build:" in out
+
+
+def test_load_smoke_has_no_failures() -> None:
+    out = run_script("scripts/load.py", "--clients", "4", "--requests", "120", "--max-seconds", "60")
+    assert "120 requests" in out and ", 0 failures" in out
