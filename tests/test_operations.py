@@ -91,3 +91,21 @@ def test_the_text_loader_reads_or_refuses_any_bytes(tmp_path_factory: pytest.Tem
         assert "any.txt" in str(exc)
     else:
         assert text.strip() and "\r" not in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Was ist 🧭 human security? 🙂👍🏽", "ما هو الأمن الإنساني؟", "hu\u0301man se\u0300curity\u0327", "refugees\x00 and\x07 aid",
+     "\u202eevil\u202c security", "\ufeffzero\u200bwidth", "𝔥𝔲𝔪𝔞𝔫 𝔰𝔢𝔠𝔲𝔯𝔦𝔱𝔶"],
+    ids=["emoji", "rtl", "combining", "nul-and-control", "bidi-override", "bom-zero-width", "astral"],
+)
+def test_unicode_of_every_kind_is_answered(client: TestClient, question: str) -> None:
+    for response in (client.post("/ask", json={"question": question}), client.get("/search", params={"q": question}),
+                     client.get("/", params={"q": question})):
+        assert response.status_code == 200, response.text
+
+
+def test_an_enormous_query_string_is_refused_readably(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "refugees " * 3000})
+    assert response.status_code == 422
+    assert "the limit is 1000" in response.json()["detail"]
