@@ -148,6 +148,7 @@ def health(request: Request) -> Health:
         chunks=manifest["counts"]["chunks"],
         model=manifest["model"]["id"],
         index_built_at=manifest["built_at"],
+        reload_error=request.app.state.reloader.error,
     )
 
 

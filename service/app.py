@@ -3,6 +3,8 @@ handlers; the model and index load once, in the lifespan, onto ``app.state.runti
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -12,9 +14,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from service import api, pages
+from service import admin, api, pages
 from service.config import Settings
 from service.http_errors import install_error_handlers
+from service.reload import Reloader
 from service.runtime import Runtime
 from service.telemetry import Metrics, Telemetry
 
@@ -34,11 +37,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
 
+    def swap(runtime: Runtime) -> None:
+        app.state.runtime = runtime  # one reference: atomic for every request that follows
+        _publish_index_gauges(metrics, runtime)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = Runtime.start(settings)
-        _publish_index_gauges(metrics, app.state.runtime)
+        runtime = Runtime.start(settings)
+        swap(runtime)
+        app.state.reloader = Reloader(runtime, on_swap=swap)
+        watcher = None
+        if settings.reload_poll_seconds > 0:
+            watcher = asyncio.create_task(app.state.reloader.watch(settings.reload_poll_seconds))
         yield
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     # FastAPIOffline serves the /docs assets from the package instead of a CDN: no network here.
     app = FastAPIOffline(
@@ -52,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Telemetry, metrics=metrics, log_questions=settings.log_questions)
 
     app.include_router(api.router)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

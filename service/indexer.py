@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from service.chunking import chunk_text
 from service.config import Settings
 from service.corpus import Document, load_corpus
+from service.embed_cache import EmbeddingCache, entry_key
 from service.embedding import Embedder
 from service.errors import IndexUnavailable
 from service.lexical import build_bm25
@@ -78,8 +80,29 @@ def _remove_abandoned_builds(builds: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build_index(settings: Settings, embedder: Embedder | None = None, progress: bool = True) -> dict[str, Any]:
-    """Build and publish an index; returns its manifest. Skipped files are in the manifest."""
+def _changes(settings: Settings, per_doc: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Documents added, changed and removed since the published index (all added if none)."""
+    try:
+        before = read_manifest(settings.index_dir)["documents"]
+    except IndexUnavailable:
+        before = {}
+    same = lambda d: (before[d]["sha256"], before[d]["metadata_sha256"]) == (  # noqa: E731
+        per_doc[d]["sha256"],
+        per_doc[d]["metadata_sha256"],
+    )
+    return {
+        "added": sorted(set(per_doc) - set(before)),
+        "changed": sorted(d for d in per_doc if d in before and not same(d)),
+        "removed": sorted(set(before) - set(per_doc)),
+    }
+
+
+def build_index(
+    settings: Settings, embedder: Embedder | None = None, progress: bool = True, full: bool = False
+) -> dict[str, Any]:
+    """Build and publish an index; returns its manifest (with what changed and what was
+    skipped). Only documents whose text, metadata or build settings changed are embedded
+    again, unless ``full``."""
     started = time.perf_counter()
     report = load_corpus(settings.corpus_dir)
     docs = report.documents
@@ -89,23 +112,26 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             "add .txt or .md files; the published index was left as it was"
         )
     embedder = embedder or Embedder(settings.model, settings.embed_batch_size)
+    signature = build_signature(settings)
+    cache = EmbeddingCache(settings.index_dir)
 
     chunks: list[ChunkRecord] = []
-    chunk_inputs: list[str] = []
     sentence_rows: list[tuple[int, int, int]] = []
-    sentence_inputs: list[str] = []
+    bm25_inputs: list[str] = []
     per_doc: dict[str, dict[str, Any]] = {}
-    for ordinal, doc in enumerate(docs):
+    inputs: list[tuple[list[str], list[str]]] = []  # per document: passages, sentences to embed
+    for ordinal, doc in enumerate(tqdm(docs, desc="chunking", unit="doc", disable=not progress)):
         chunked = chunk_text(doc.text, settings.chunking)
         base = len(sentence_rows)
-        for sent in chunked.sentences:
-            sentence_rows.append((ordinal, sent.start, sent.end))
-            sentence_inputs.append(doc.text[sent.start : sent.end])
+        sentence_rows.extend((ordinal, s.start, s.end) for s in chunked.sentences)
+        passages = []
         for c in chunked.chunks:
             chunks.append(
                 ChunkRecord(doc.id, c.section, c.start, c.end, base + c.first_sentence, base + c.last_sentence)
             )
-            chunk_inputs.append(embedding_text(doc, c.section, doc.text[c.start : c.end], settings.embed_context))
+            passages.append(embedding_text(doc, c.section, doc.text[c.start : c.end], settings.embed_context))
+        inputs.append((passages, [doc.text[s.start : s.end] for s in chunked.sentences]))
+        bm25_inputs.extend(passages)
         per_doc[doc.id] = {
             "file": doc.file,
             "sha256": doc.sha256,
@@ -114,21 +140,39 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
             "sentences": len(chunked.sentences),
         }
 
-    log.info("embedding %d passages and %d sentences from %d documents", len(chunks), len(sentence_rows), len(docs))
+    keys = [
+        entry_key(signature, d.sha256, per_doc[d.id]["metadata_sha256"] if settings.embed_context else None)
+        for d in docs
+    ]
+    vectors: list[tuple[np.ndarray, np.ndarray] | None] = [None if full else cache.get(k) for k in keys]
+    vectors = [v if v is not None and (len(v[0]), len(v[1])) == tuple(map(len, inputs[i])) else None
+               for i, v in enumerate(vectors)]
+    missing = [i for i, v in enumerate(vectors) if v is None]
+    log.info("embedding %d of %d documents (%d reused from the cache)", len(missing), len(docs), len(docs) - len(missing))
     embed_start = time.perf_counter()
-    chunk_vectors = embedder.encode(chunk_inputs, progress=progress)
-    sentence_vectors = embedder.encode(sentence_inputs, progress=progress)
+    new_chunks = embedder.encode([t for i in missing for t in inputs[i][0]], progress=progress)
+    new_sentences = embedder.encode([t for i in missing for t in inputs[i][1]], progress=progress)
     embed_seconds = time.perf_counter() - embed_start
-    bm25 = build_bm25(chunk_inputs)
+    c_at = s_at = 0
+    for i in missing:
+        nc, ns = len(inputs[i][0]), len(inputs[i][1])
+        vectors[i] = (new_chunks[c_at : c_at + nc], new_sentences[s_at : s_at + ns])
+        cache.put(keys[i], *vectors[i])
+        c_at, s_at = c_at + nc, s_at + ns
+    dim = embedder.dimension
+    chunk_vectors = np.concatenate([v[0] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(np.float32)
+    sentence_vectors = np.concatenate([v[1] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(np.float32)
+    bm25 = build_bm25(bm25_inputs)
 
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "model": {"id": settings.model, "dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length},
-        "signature": build_signature(settings),
+        "model": {"id": settings.model, "dimension": dim, "max_seq_length": embedder.max_seq_length},
+        "signature": signature,
         "chunking": settings.chunking.model_dump(),
         "embed_context": settings.embed_context,
         "documents": per_doc,
         "skipped": report.skipped,
+        "changes": {**_changes(settings, per_doc), "embedded": [docs[i].id for i in missing]},
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentence_rows)},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": None,
@@ -157,6 +201,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, progress: 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     publish(settings.index_dir, final)
+    cache.prune()
     return manifest
 
 
@@ -166,6 +211,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--index", type=Path, help="index folder (default: index/)")
     parser.add_argument("--model", help="sentence-transformers model name or local path")
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the index is current")
+    parser.add_argument("--full", action="store_true", help="re-embed every document, ignoring the cache")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
 
@@ -182,15 +228,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         log.info("building index: %s", reason)
     try:
-        manifest = build_index(settings, progress=not args.quiet)
+        manifest = build_index(settings, progress=not args.quiet, full=args.full)
     except (ValueError, FileNotFoundError) as exc:
         log.error("%s", exc)
         return 1
     counts = manifest["counts"]
     skipped = manifest["skipped"]
+    ch = manifest["changes"]
     print(
         f"indexed {counts['documents']} documents, {counts['chunks']} passages, {counts['sentences']} sentences "
-        f"in {manifest['build_seconds']:.1f} s; skipped {len(skipped)}"
+        f"in {manifest['build_seconds']:.1f} s; added {len(ch['added'])}, changed {len(ch['changed'])}, "
+        f"removed {len(ch['removed'])}, skipped {len(skipped)}; embedded {len(ch['embedded'])}"
         + "".join(f"\n  skipped {name}: {why}" for name, why in skipped.items())
         + f"\npublished to {settings.index_dir}",
         file=sys.stderr,

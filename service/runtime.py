@@ -1,7 +1,8 @@
 """What a running service holds: the model, and the index it answers from (if any).
 
-Loading happens once at start-up; requests only read. A missing or broken index does not
-stop the service: it stays up, says why on /health, and answers 503 on searches."""
+Loading happens at start-up (and on reload, see ``service.reload``); requests only read. A
+missing or broken index does not stop the service: it stays up, says why on /health, and
+answers 503 on searches."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ class Runtime:
     index_error: str | None
 
     @classmethod
-    def start(cls, settings: Settings) -> Runtime:
-        embedder = Embedder(settings.model, settings.embed_batch_size)
+    def start(cls, settings: Settings, embedder: Embedder | None = None) -> Runtime:
+        """Load the model (unless given) and the published index."""
+        embedder = embedder or Embedder(settings.model, settings.embed_batch_size)
         try:
             index = load_index(settings.index_dir, expected_model=settings.model)
         except IndexUnavailable as exc:

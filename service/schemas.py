@@ -116,6 +116,7 @@ class Health(BaseModel):
     model: str
     index_built_at: str | None
     index_error: str | None = None
+    reload_error: str | None = Field(None, description="Why the last published index was refused, if it was.")
 
 
 class ErrorBody(BaseModel):

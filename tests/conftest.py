@@ -55,3 +55,12 @@ def corpus_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "corpus"
     shutil.copytree(CORPUS, dest)
     return dest
+
+
+@pytest.fixture()
+def index_dir(tmp_path: Path, built_index: Path) -> Path:
+    """A fresh index folder whose embedding cache already holds the real corpus, so a build
+    there embeds only what a test adds or changes."""
+    dest = tmp_path / "index"
+    shutil.copytree(built_index / "cache", dest / "cache")
+    return dest

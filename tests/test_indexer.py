@@ -41,9 +41,9 @@ def test_index_is_published_through_a_link_to_a_complete_build(built_index: Path
 
 
 def test_a_crash_mid_build_leaves_the_published_index_untouched(
-    corpus_copy: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+    corpus_copy: Path, index_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index")
+    settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     build_index(settings, embedder=embedder, progress=False)
     before = read_manifest(settings.index_dir)
 
@@ -63,15 +63,15 @@ def test_a_crash_mid_build_leaves_the_published_index_untouched(
     assert not list((settings.index_dir / "builds").glob(".tmp-*"))
 
 
-def test_bad_files_are_skipped_and_the_rest_is_indexed(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
+def test_bad_files_are_skipped_and_the_rest_is_indexed(corpus_copy: Path, index_dir: Path, embedder: Embedder) -> None:
     (corpus_copy / "broken.txt").write_bytes(b"\xff\xfe\x00garbage")
-    manifest = build_index(Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "ix"), embedder=embedder, progress=False)
+    manifest = build_index(Settings(corpus_dir=corpus_copy, index_dir=index_dir), embedder=embedder, progress=False)
     assert manifest["counts"]["documents"] == 5
     assert "broken.txt" in manifest["skipped"]
 
 
-def test_staleness_follows_the_corpus(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
-    settings = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "ix")
+def test_staleness_follows_the_corpus(corpus_copy: Path, index_dir: Path, embedder: Embedder) -> None:
+    settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     assert "no index" in (stale_reason(settings, load_corpus(corpus_copy).documents) or "")
     build_index(settings, embedder=embedder, progress=False)
     assert stale_reason(settings, load_corpus(corpus_copy).documents) is None
@@ -87,3 +87,70 @@ def test_the_script_refuses_an_empty_corpus_and_keeps_the_old_index(tmp_path: Pa
     empty.mkdir()
     assert main(["--corpus", str(empty), "--index", str(tmp_path / "ix"), "--quiet"]) == 1
     assert not (tmp_path / "ix" / "current").exists()
+
+
+QUESTIONS = [
+    "What three priorities did Sadako Ogata name for human security?",
+    "Why did Canada intervene in Kosovo?",
+    "What did the Zanzibar Compact make a priority?",
+    "How do the SDGs differ from human security?",
+]
+ZANZIBAR = "Zanzibar Compact\n\nThe Zanzibar Compact of 2031 made water access a human security priority.\n"
+
+
+def _answers(settings: Settings, embedder: Embedder) -> list[list[tuple[str, int, int, float]]]:
+    from service.runtime import Runtime
+
+    searcher = Runtime.start(settings, embedder=embedder).require_searcher()
+    out = []
+    for q in QUESTIONS:
+        result = searcher.search(q, 10)
+        out.append([(searcher.index.chunks[h.chunk].document_id, searcher.index.chunks[h.chunk].start,
+                     searcher.index.chunks[h.chunk].end, h.score) for h in result.hits])
+    return out
+
+
+def test_incremental_rebuild_answers_exactly_like_a_full_one(
+    corpus_copy: Path, index_dir: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    incremental = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
+    build_index(incremental, embedder=embedder, progress=False)
+    (corpus_copy / "zanzibar.txt").write_text(ZANZIBAR)
+    manifest = build_index(incremental, embedder=embedder, progress=False)
+    assert manifest["changes"]["added"] == ["zanzibar"] and manifest["changes"]["embedded"] == ["zanzibar"]
+
+    full = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "full")
+    build_index(full, embedder=embedder, progress=False, full=True)
+    for a, b in zip(_answers(incremental, embedder), _answers(full, embedder), strict=True):
+        assert [x[:3] for x in a] == [x[:3] for x in b]
+        assert all(abs(x[3] - y[3]) < 1e-5 for x, y in zip(a, b, strict=True))
+
+
+def test_editing_and_deleting_texts_updates_and_removes_their_passages(
+    corpus_copy: Path, index_dir: Path, embedder: Embedder
+) -> None:
+    settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
+    build_index(settings, embedder=embedder, progress=False)
+    (corpus_copy / "kobe-kurusu-protecting-every-person.txt").unlink()
+    (corpus_copy / "jica-what-is-human-security.txt").write_text("JICA overview\n\nA short replacement text about aid.\n")
+    manifest = build_index(settings, embedder=embedder, progress=False)
+    assert manifest["changes"] == {
+        "added": [], "changed": ["jica-what-is-human-security"],
+        "removed": ["kobe-kurusu-protecting-every-person"], "embedded": ["jica-what-is-human-security"],
+    }
+    index = load_index(settings.index_dir)
+    assert "kobe-kurusu-protecting-every-person" not in index.documents
+    assert index.chunk_counts()["jica-what-is-human-security"] == 1
+    cached = list((settings.index_dir / "cache").glob("*.npz"))
+    assert len(cached) == 4  # entries of removed and replaced texts are pruned
+
+
+def test_a_chunking_change_misses_the_cache_and_full_re_embeds_everything(
+    corpus_copy: Path, index_dir: Path, embedder: Embedder
+) -> None:
+    settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
+    build_index(settings, embedder=embedder, progress=False)
+    assert build_index(settings, embedder=embedder, progress=False)["changes"]["embedded"] == []
+    assert len(build_index(settings, embedder=embedder, progress=False, full=True)["changes"]["embedded"]) == 5
+    smaller = settings.model_copy(update={"chunking": settings.chunking.model_copy(update={"target_chars": 500})})
+    assert len(build_index(smaller, embedder=embedder, progress=False)["changes"]["embedded"]) == 5
