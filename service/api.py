@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -59,6 +60,7 @@ def to_response(request: Request, index: IndexData, result: SearchResult, starte
                     section=chunk.section,
                     start=chunk.start,
                     end=chunk.end,
+                    page=bisect_right(doc.pages, chunk.start) if doc.pages else None,
                     url=citation_url(request, doc.id, chunk.start, chunk.end),
                 ),
             )

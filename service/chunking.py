@@ -13,7 +13,7 @@ or list item per line, and a line break is a safer boundary than any punctuation
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from service.config import ChunkingSettings
@@ -147,15 +147,23 @@ def _cut_long(text: str, span: Span, max_chars: int) -> list[Span]:
     return out
 
 
-def _segments(text: str) -> Iterator[tuple[str | None, list[Span]]]:
-    """Runs of body lines between headings and noise, each with the heading above it."""
+def _segments(text: str, breaks: Sequence[int] = ()) -> Iterator[tuple[str | None, list[Span]]]:
+    """Runs of body lines between headings, noise and ``breaks`` (page starts), each with
+    the heading above it."""
     lines = list(_lines(text))
     blank = [not text[s.start : s.end].strip() for s in lines]
+    pending_breaks = sorted(b for b in breaks if b > 0)
     section: str | None = None
     current: list[Span] = []
     for i, span in enumerate(lines):
         if blank[i]:
             continue
+        if pending_breaks and span.start >= pending_breaks[0]:
+            while pending_breaks and span.start >= pending_breaks[0]:
+                pending_breaks.pop(0)
+            if current:
+                yield section, current
+            current = []
         line = text[span.start : span.end]
         alone = (i == 0 or blank[i - 1]) and (i + 1 == len(lines) or blank[i + 1])
         if is_noise(line):
@@ -173,11 +181,12 @@ def _segments(text: str) -> Iterator[tuple[str | None, list[Span]]]:
         yield section, current
 
 
-def chunk_text(text: str, settings: ChunkingSettings) -> ChunkedDocument:
-    """Sentences and overlapping passages of ``text``, as offsets into it."""
+def chunk_text(text: str, settings: ChunkingSettings, breaks: Sequence[int] = ()) -> ChunkedDocument:
+    """Sentences and overlapping passages of ``text``, as offsets into it; no passage
+    crosses an offset in ``breaks`` (the start of a PDF page)."""
     sentences: list[Span] = []
     chunks: list[Chunk] = []
-    for section, body_lines in _segments(text):
+    for section, body_lines in _segments(text, breaks):
         first = len(sentences)
         for line in body_lines:
             for sentence in split_sentences(text, line):

@@ -1,4 +1,5 @@
-"""Reading the corpus folder: texts plus their metadata from ``catalog.toml``.
+"""Reading the corpus folder: texts (see ``service.loaders`` for the formats) plus their
+metadata from front matter, ``catalog.toml`` and the files themselves.
 
 Texts are kept exactly as read (only line endings are normalised to ``\\n``): every citation
 is a pair of character offsets into this stored text, so nothing here may edit it.
@@ -15,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import SkippedFile
+from service.loaders import LOADERS, META_KEYS, Loaded, load_file
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.toml"
-TEXT_SUFFIXES = (".txt", ".md")
 _ID_UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _MAX_TITLE_CHARS = 200
 
@@ -35,6 +36,7 @@ class Document:
     kind: str = "text"
     url: str | None = None
     note: str | None = None
+    pages: tuple[int, ...] | None = None  # start offset of each page, for PDFs
 
     @property
     def sha256(self) -> str:
@@ -67,24 +69,6 @@ def document_id(file_name: str) -> str:
     return _ID_UNSAFE.sub("-", stem).strip("-.") or "document"
 
 
-def read_text_file(path: Path) -> str:
-    """Decode a text file, refusing what is not text so that the build can skip it."""
-    data = path.read_bytes()
-    if not data:
-        raise SkippedFile(f"{path.name}: file is empty")
-    if b"\x00" in data[:8192]:
-        raise SkippedFile(f"{path.name}: looks binary (NUL bytes); save it as UTF-8 text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SkippedFile(
-            f"{path.name}: not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
-        ) from exc
-    if not text.strip():
-        raise SkippedFile(f"{path.name}: holds only whitespace")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def load_catalog(corpus_dir: Path) -> dict[str, dict[str, str]]:
     path = corpus_dir / CATALOG_NAME
     if not path.exists():
@@ -107,14 +91,15 @@ def default_title(text: str, file_name: str) -> str:
     return Path(file_name).stem
 
 
-def _optional(entry: dict[str, object], key: str) -> str | None:
-    value = entry.get(key)
-    return None if value is None else str(value)
+def merged_metadata(loaded: Loaded, catalog_entry: dict[str, object]) -> dict[str, str | None]:
+    """Front matter first, then the catalog, then what the file says of itself."""
+    catalog = {k: str(v) for k, v in catalog_entry.items() if k in META_KEYS and v is not None}
+    return {k: loaded.front_matter.get(k) or catalog.get(k) or loaded.intrinsic.get(k) for k in META_KEYS}
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
     for path in sorted(corpus_dir.iterdir()):
-        if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES and path.name != "README.md":
+        if path.is_file() and path.suffix.lower() in LOADERS and path.name != "README.md":
             yield path
 
 
@@ -140,24 +125,25 @@ def load_corpus(corpus_dir: Path) -> CorpusReport:
             report.skipped[path.name] = why
             continue
         try:
-            text = read_text_file(path)
+            loaded = load_file(path)
         except (SkippedFile, OSError) as exc:
             log.warning("skipping %s", exc)
             report.skipped[path.name] = str(exc)
             continue
-        entry = catalog.get(path.name, {})
+        meta = merged_metadata(loaded, catalog.get(path.name, {}))
         seen[doc_id] = path.name
         report.documents.append(
             Document(
                 id=doc_id,
                 file=path.name,
-                title=_optional(entry, "title") or default_title(text, path.name),
-                text=text,
-                author=_optional(entry, "author"),
-                date=_optional(entry, "date"),
-                kind=_optional(entry, "kind") or "text",
-                url=_optional(entry, "url"),
-                note=_optional(entry, "note"),
+                title=meta["title"] or default_title(loaded.text, path.name),
+                text=loaded.text,
+                author=meta["author"],
+                date=meta["date"],
+                kind=meta["kind"] or "text",
+                url=meta["url"],
+                note=meta["note"],
+                pages=loaded.pages,
             )
         )
     return report

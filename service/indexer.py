@@ -121,7 +121,7 @@ def build_index(
     per_doc: dict[str, dict[str, Any]] = {}
     inputs: list[tuple[list[str], list[str]]] = []  # per document: passages, sentences to embed
     for ordinal, doc in enumerate(tqdm(docs, desc="chunking", unit="doc", disable=not progress)):
-        chunked = chunk_text(doc.text, settings.chunking)
+        chunked = chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
         base = len(sentence_rows)
         sentence_rows.extend((ordinal, s.start, s.end) for s in chunked.sentences)
         passages = []

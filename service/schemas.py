@@ -65,6 +65,7 @@ class Citation(BaseModel):
     section: str | None = Field(description="The nearest heading above the passage.")
     start: int = Field(description="Offset of the passage's first character in the document text.")
     end: int = Field(description="Offset just past its last character: text[start:end] is the passage.")
+    page: int | None = Field(None, description="1-based page where the passage starts (PDF sources).")
     url: str = Field(description="Opens the document at the passage.")
 
 

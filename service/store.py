@@ -100,7 +100,9 @@ def write_build(
 ) -> None:
     """Write one complete build into ``build_dir`` (which must not exist yet)."""
     build_dir.mkdir(parents=True)
-    _write_jsonl(build_dir / "documents.jsonl", [{**d.metadata(), "text": d.text} for d in documents])
+    _write_jsonl(
+        build_dir / "documents.jsonl", [{**d.metadata(), "pages": d.pages, "text": d.text} for d in documents]
+    )
     _write_jsonl(build_dir / "chunks.jsonl", [asdict(c) for c in chunks])
     index = faiss.IndexFlatIP(chunk_vectors.shape[1])
     index.add(chunk_vectors)
@@ -161,7 +163,10 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
             f"for {expected_model!r}; set HSQA_MODEL={model} or rebuild the index"
         )
     try:
-        docs = [Document(**{k: v for k, v in row.items()}) for row in _read_jsonl(build / "documents.jsonl")]
+        docs = [
+            Document(**{**row, "pages": tuple(row["pages"]) if row.get("pages") else None})
+            for row in _read_jsonl(build / "documents.jsonl")
+        ]
         chunks = [ChunkRecord(**row) for row in _read_jsonl(build / "chunks.jsonl")]
         chunk_index = faiss.read_index(str(build / "chunks.faiss"))
         sentences = np.load(build / "sentences.npy")

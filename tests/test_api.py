@@ -23,7 +23,7 @@ def test_ask_response_has_the_contract_shape(client: TestClient) -> None:
     assert scores == sorted(scores, reverse=True)
     for p in body["passages"]:
         assert set(p) == {"text", "score", "citation"}
-        assert set(p["citation"]) == {"document_id", "title", "source", "date", "section", "start", "end", "url"}
+        assert set(p["citation"]) == {"document_id", "title", "source", "date", "section", "start", "end", "page", "url"}
     assert set(body["answer"]) >= {"text", "passage"}
 
 

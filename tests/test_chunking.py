@@ -94,3 +94,13 @@ def test_real_corpus_passages_fit_the_model_window() -> None:
     for doc in load_corpus(CORPUS).documents:
         for c in chunk_text(doc.text, DEFAULT).chunks:
             assert c.end - c.start <= DEFAULT.max_chars
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts, st.lists(st.integers(min_value=0, max_value=3000), max_size=20))
+def test_no_passage_crosses_a_page_break(text: str, candidates: list[int]) -> None:
+    # Page starts are line starts: the PDF loader joins pages with a blank line.
+    breaks = [b for b in candidates if 0 < b <= len(text) and text[b - 1] == "\n"]
+    doc = chunk_text(text, SMALL, breaks=breaks)
+    for c in doc.chunks:
+        assert not any(c.start < b < c.end for b in breaks if b > 0)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from service.config import Settings
-from service.corpus import read_text_file
+from service.loaders import LOADERS
 from service.errors import SkippedFile
 
 
@@ -80,17 +80,22 @@ def test_cors_is_off(client: TestClient) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=2000))
-def test_the_text_loader_reads_or_refuses_any_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
-    path = tmp_path_factory.mktemp("bytes") / "any.txt"
-    path.write_bytes(data)
+PDF_HEAD = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(suffix=st.sampled_from(sorted(LOADERS)), data=st.binary(max_size=2000), pdf_like=st.booleans())
+def test_every_loader_reads_or_refuses_any_bytes(
+    tmp_path_factory: pytest.TempPathFactory, suffix: str, data: bytes, pdf_like: bool
+) -> None:
+    path = tmp_path_factory.mktemp("bytes") / f"any{suffix}"
+    path.write_bytes((PDF_HEAD if pdf_like and suffix == ".pdf" else b"") + data)
     try:
-        text = read_text_file(path)
+        loaded = LOADERS[suffix](path)
     except SkippedFile as exc:
-        assert "any.txt" in str(exc)
+        assert f"any{suffix}" in str(exc)
     else:
-        assert text.strip() and "\r" not in text
+        assert loaded.text.strip() and "\r" not in loaded.text
 
 
 @pytest.mark.parametrize(
