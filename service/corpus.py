@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from service.errors import SkippedFile
 from service.loaders import LOADERS, META_KEYS, Loaded, load_file
 
@@ -103,7 +105,7 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
             yield path
 
 
-def load_corpus(corpus_dir: Path) -> CorpusReport:
+def load_corpus(corpus_dir: Path, progress: bool = False) -> CorpusReport:
     """Read every text in ``corpus_dir``; a file that cannot be read is skipped and reported."""
     if not corpus_dir.is_dir():
         raise FileNotFoundError(
@@ -117,7 +119,8 @@ def load_corpus(corpus_dir: Path) -> CorpusReport:
         report.skipped[CATALOG_NAME] = str(exc)
         catalog = {}
     seen: dict[str, str] = {}
-    for path in iter_corpus_files(corpus_dir):
+    files = list(iter_corpus_files(corpus_dir))
+    for path in tqdm(files, desc="reading", unit="file", disable=not progress):
         doc_id = document_id(path.name)
         if doc_id in seen:
             why = f"{path.name}: id {doc_id!r} already taken by {seen[doc_id]}; rename one of them"

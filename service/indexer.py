@@ -104,7 +104,7 @@ def build_index(
     skipped). Only documents whose text, metadata or build settings changed are embedded
     again, unless ``full``."""
     started = time.perf_counter()
-    report = load_corpus(settings.corpus_dir)
+    report = load_corpus(settings.corpus_dir, progress=progress)
     docs = report.documents
     if not docs:
         raise ValueError(

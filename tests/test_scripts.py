@@ -22,3 +22,8 @@ def test_bench_smoke_prints_its_table() -> None:
 def test_load_smoke_has_no_failures() -> None:
     out = run_script("scripts/load.py", "--clients", "4", "--requests", "120", "--max-seconds", "60")
     assert "120 requests" in out and ", 0 failures" in out
+
+
+def test_reload_under_load_smoke_loses_no_request() -> None:
+    out = run_script("scripts/reload_under_load.py", "--clients", "4", "--seconds", "8")
+    assert ", 0 failures;" in out and "top passage for the new question: zanzibar" in out
