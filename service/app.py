@@ -43,9 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.start(settings)
-        swap(runtime)
-        app.state.reloader = Reloader(runtime, on_swap=swap)
+        # No local variable may hold the first Runtime: this frame lives as long as the app,
+        # and would keep the first index in memory after every reload.
+        app.state.reloader = Reloader(Runtime.start(settings), on_swap=swap)
+        swap(app.state.reloader.runtime)
         watcher = None
         if settings.reload_poll_seconds > 0:
             watcher = asyncio.create_task(app.state.reloader.watch(settings.reload_poll_seconds))

@@ -121,3 +121,14 @@ def test_no_request_fails_while_the_index_is_rebuilt_and_swapped(
             t.join()
     assert len(statuses) > 10 and set(statuses) == {200}
     assert client.post("/ask", json={"question": NEW_QUESTION}).json()["passages"][0]["citation"]["document_id"] == "zanzibar"
+
+
+def test_the_old_index_is_freed_after_a_swap(live: tuple[TestClient, Settings]) -> None:
+    import gc
+    import weakref
+
+    client, _ = live
+    old = weakref.ref(client.app.state.runtime.searcher.index)  # type: ignore[attr-defined]
+    assert client.post("/admin/reload", headers=AUTH).status_code == 200
+    gc.collect()
+    assert old() is None, "the previous index is still referenced after the swap"
