@@ -149,6 +149,7 @@ def health(request: Request) -> Health:
         documents=manifest["counts"]["documents"],
         chunks=manifest["counts"]["chunks"],
         model=manifest["model"]["id"],
+        query_encoder=rt.embedder.runtime,
         index_built_at=manifest["built_at"],
         reload_error=request.app.state.reloader.error,
     )

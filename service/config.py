@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="sentence-transformers model: the default name loads the bundled "
         "all-MiniLM-L6-v2 offline; anything else is a local path or a cached model name.",
     )
+    onnx: bool = Field(
+        True,
+        description="Export the model to ONNX at index time (kept only if its vectors match) and "
+        "embed questions with onnxruntime when the export is there; torch otherwise.",
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
     embed_context: bool = Field(
         False,

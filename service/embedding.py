@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -24,16 +25,31 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
+class Encoder(Protocol):
+    """What search and indexing need of a model: ``Embedder`` (torch) or ``OnnxEmbedder``."""
+
+    model_id: str
+    dimension: int
+    max_seq_length: int
+    runtime: str
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+
 class Embedder:
-    """A loaded model. Encoding is thread-safe for inference, so one instance serves all
-    requests."""
+    """A loaded sentence-transformers model. Encoding is thread-safe for inference, so one
+    instance serves all requests."""
+
+    runtime = "torch"
 
     def __init__(self, model: str, batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer
 
         path = resolve_model_path(model)
         try:
-            self._model = SentenceTransformer(path, device="cpu")
+            self.model = SentenceTransformer(path, device="cpu")
         except OSError as exc:
             raise OSError(
                 f"cannot load embedding model {model!r} from {path!r} without network: "
@@ -41,14 +57,14 @@ class Embedder:
             ) from exc
         self.model_id = model
         self.batch_size = batch_size
-        self.dimension = int(self._model.get_embedding_dimension() or 0)
-        self.max_seq_length = int(self._model.max_seq_length)
+        self.dimension = int(self.model.get_embedding_dimension() or 0)
+        self.max_seq_length = int(self.model.max_seq_length)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        vectors = self.model.encode(
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,

@@ -24,7 +24,9 @@ from service.chunking import chunk_text
 from service.config import Settings
 from service.corpus import Document, load_corpus
 from service.embed_cache import EmbeddingCache, entry_key
-from service.embedding import Embedder
+from service.embedding import Embedder, Encoder
+from service.onnx_embedding import ONNX_DIR, exported_for
+from service.onnx_embedding import export as export_onnx
 from service.errors import IndexUnavailable
 from service.lexical import build_bm25
 from service.store import BUILDS, FORMAT_VERSION, ChunkRecord, publish, read_manifest, write_build
@@ -98,7 +100,7 @@ def _changes(settings: Settings, per_doc: dict[str, dict[str, Any]]) -> dict[str
 
 
 def build_index(
-    settings: Settings, embedder: Embedder | None = None, progress: bool = True, full: bool = False
+    settings: Settings, embedder: Encoder | None = None, progress: bool = True, full: bool = False
 ) -> dict[str, Any]:
     """Build and publish an index; returns its manifest (with what changed and what was
     skipped). Only documents whose text, metadata or build settings changed are embedded
@@ -202,6 +204,8 @@ def build_index(
         raise
     publish(settings.index_dir, final)
     cache.prune()
+    if settings.onnx and isinstance(embedder, Embedder) and exported_for(settings.index_dir, settings.model) is None:
+        export_onnx(embedder, settings.index_dir / ONNX_DIR)
     return manifest
 
 

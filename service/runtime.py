@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass
 
 from service.config import Settings
-from service.embedding import Embedder
+from service.embedding import Embedder, Encoder
+from service.onnx_embedding import OnnxEmbedder, exported_for
 from service.errors import IndexUnavailable
 from service.search import Searcher
 from service.store import load_index
@@ -21,14 +22,15 @@ log = logging.getLogger("hsqa.runtime")
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
-    embedder: Embedder
+    embedder: Encoder
     searcher: Searcher | None
     index_error: str | None
 
     @classmethod
-    def start(cls, settings: Settings, embedder: Embedder | None = None) -> Runtime:
-        """Load the model (unless given) and the published index."""
-        embedder = embedder or Embedder(settings.model, settings.embed_batch_size)
+    def start(cls, settings: Settings, embedder: Encoder | None = None) -> Runtime:
+        """Load the model (unless given: ONNX when the index has a verified export, else
+        torch) and the published index."""
+        embedder = embedder or load_encoder(settings)
         try:
             index = load_index(settings.index_dir, expected_model=settings.model)
         except IndexUnavailable as exc:
@@ -47,3 +49,13 @@ class Runtime:
         if self.searcher is None:
             raise IndexUnavailable(self.index_error or "no index loaded")
         return self.searcher
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    folder = exported_for(settings.index_dir, settings.model) if settings.onnx else None
+    if folder is not None:
+        try:
+            return OnnxEmbedder(folder, settings.embed_batch_size)
+        except Exception as exc:  # noqa: BLE001 - a damaged export must not stop the service
+            log.warning("cannot use the ONNX export (%s); questions are embedded with torch", exc)
+    return Embedder(settings.model, settings.embed_batch_size)

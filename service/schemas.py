@@ -115,6 +115,7 @@ class Health(BaseModel):
     documents: int
     chunks: int
     model: str
+    query_encoder: str = Field("torch", description="'onnx' or 'torch': what embeds questions.")
     index_built_at: str | None
     index_error: str | None = None
     reload_error: str | None = Field(None, description="Why the last published index was refused, if it was.")

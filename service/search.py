@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from service.config import Settings
-from service.embedding import Embedder
+from service.embedding import Encoder
 from service.lexical import analyze, bm25_scores, missing_terms, overlap, states_quantity, wants_quantity
 from service.store import IndexData
 
@@ -62,7 +62,7 @@ def rrf(rankings: list[tuple[np.ndarray, float]], k: int) -> dict[int, float]:
 class Searcher:
     """One index and one model, shared read-only by all requests (no per-request state)."""
 
-    def __init__(self, index: IndexData, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: IndexData, embedder: Encoder, settings: Settings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
