@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         description="Export the model to ONNX at index time (kept only if its vectors match) and "
         "embed questions with onnxruntime when the export is there; torch otherwise.",
     )
+    onnx_threads: int = Field(
+        2, ge=1, le=64, description="onnxruntime threads per question embedding (ONNX path only)."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
     embed_context: bool = Field(
         False,

@@ -89,8 +89,8 @@ def states_quantity(sentence: str) -> bool:
     return bool(_NUMBER.search(sentence))
 
 
-def overlap(query_tokens: set[str], text: str) -> float:
-    """Share of the query's analyzed tokens that ``text`` contains."""
+def overlap(query_tokens: set[str], text_tokens: frozenset[str]) -> float:
+    """Share of the query's analyzed tokens that a text's analyzed tokens contain."""
     if not query_tokens:
         return 0.0
-    return len(query_tokens & set(analyze([text])[0])) / len(query_tokens)
+    return len(query_tokens & text_tokens) / len(query_tokens)

@@ -125,8 +125,10 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.runtime = "onnx"
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads  # one thread per request scales best under load
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Threads that spin while idle steal the cores other requests need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_seq_length)

@@ -55,7 +55,7 @@ def load_encoder(settings: Settings) -> Encoder:
     folder = exported_for(settings.index_dir, settings.model) if settings.onnx else None
     if folder is not None:
         try:
-            return OnnxEmbedder(folder, settings.embed_batch_size)
+            return OnnxEmbedder(folder, settings.embed_batch_size, threads=settings.onnx_threads)
         except Exception as exc:  # noqa: BLE001 - a damaged export must not stop the service
             log.warning("cannot use the ONNX export (%s); questions are embedded with torch", exc)
     return Embedder(settings.model, settings.embed_batch_size)

@@ -15,6 +15,7 @@ from service.lexical import analyze, bm25_scores, missing_terms, overlap, states
 from service.store import IndexData
 
 Mode = Literal["hybrid", "dense", "bm25"]
+SENTENCE_WORDS_CACHED = 200_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,17 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        # Analyzed words of each sentence, filled as sentences are first scored; bounded so a
+        # huge index cannot grow it without limit. Lives and dies with this index.
+        self._sentence_words: dict[int, frozenset[str]] = {}
+
+    def _words(self, row: int) -> frozenset[str]:
+        words = self._sentence_words.get(row)
+        if words is None:
+            words = frozenset(analyze([self.index.sentence_text(row)])[0])
+            if len(self._sentence_words) < SENTENCE_WORDS_CACHED:
+                self._sentence_words[row] = words
+        return words
 
     def search(self, question: str, top_k: int, mode: Mode | None = None) -> SearchResult:
         mode = mode or self.settings.retrieval_mode
@@ -160,10 +172,9 @@ class Searcher:
             seen.update(rows)
             sims = self.index.sentence_vectors[rows] @ qvec
             for row, sim in zip(rows, sims.tolist(), strict=True):
-                text = self.index.sentence_text(row)
-                if needs_number and not states_quantity(text):
+                if needs_number and not states_quantity(self.index.sentence_text(row)):
                     continue
-                lexical = overlap(query_tokens, text) if s.answer_lexical_weight else 0.0
+                lexical = overlap(query_tokens, self._words(row)) if s.answer_lexical_weight else 0.0
                 score = (sim + s.answer_passage_weight * hit.cosine + s.answer_lexical_weight * lexical) / total
                 if best is None or score > best.score:
                     _, start, end = self.index.sentences[row].tolist()
