@@ -1,76 +1,338 @@
 #!/usr/bin/env python3
-"""Benchmark: index build time, and /ask and /search latency over real HTTP.
+"""Benchmark: one command, four tables. Nothing leaves this machine.
 
-``python scripts/bench.py [--requests 300] [--smoke]`` builds the corpus into a temporary
-index, starts uvicorn on 127.0.0.1 (a free port) as a child process, sends a bounded number
-of sequential requests (concurrency 1) cycling through the evaluation questions, prints a
-Markdown table, and stops the server it started (by PID). Nothing leaves this machine.
+``python scripts/bench.py`` (or ``make bench``) builds the corpus into a temporary index and
+prints Markdown tables for:
+
+(a) the in-process cost of one /ask, stage by stage (embed, dense, BM25, fusion, answer,
+    serialisation), median over the evaluation questions;
+(b) HTTP throughput and latency at concurrency 1 and 8 against uvicorn on 127.0.0.1, for
+    /ask and /search with one and two workers, side by side with the field's default
+    (``scripts/baseline_app.py``: sentence-transformers + FAISS + FastAPI, dense only);
+(c) indexing passages/s against raw ``SentenceTransformer.encode`` of the same passages,
+    measured in the same run;
+(d) a synthetic scale run at ``--sizes`` passages (default 100k and 1M): embedding-like
+    vectors, built with the index type the indexer would choose, loaded memory-mapped in a
+    fresh process; build time, size on disk, start-up, resident memory, search p50/p99 with
+    the question embedded, recall@10 against exact search.
+
+Every server it starts is a child process on 127.0.0.1, stopped by PID. ``--smoke`` runs
+everything at toy sizes for CI (not a measurement).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import faiss
 import httpx
+import numpy as np
 
 from service.config import ROOT, Settings
 from service.evaluation import load_questions
 from service.indexer import build_index
-from service.localserver import running_service, wait_ready
+from service.localserver import drive, running_service, wait_ready
+from service.onnx_embedding import ONNX_DIR, OnnxEmbedder
+from service.runtime import Runtime
+from service.schemas import AskResponse
+from service.store import load_index
+from service.vector_index import build_vector_index, exact_neighbours, read_vector_index
+
+BASELINE = ("--app-dir", str(ROOT / "scripts"), "baseline_app:app")
 
 
-def percentiles(values: list[float]) -> tuple[float, float, float]:
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    return statistics.median(values), q[94], q[98]
+def ms(values: list[float], p: int = 50) -> float:
+    if p == 50:
+        return statistics.median(values)
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def memory_mib(pid: int) -> tuple[float, float]:
+    """Resident and proportional (shared pages split between sharers) memory of a process
+    and its children, in MiB."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    rss = pss = 0
+    for p in pids:
+        for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
+    return rss / 1024, pss / 1024
+
+
+# (a) ------------------------------------------------------------------------------------
+
+
+def breakdown(settings: Settings, questions: list[str], rounds: int) -> str:
+    runtime = Runtime.start(settings)
+    searcher = runtime.require_searcher()
+    for q in questions[:10]:
+        searcher.search(q, 5)
+    stages: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            result = searcher.search(q, 5)
+            total = (time.perf_counter() - t) * 1000
+            for name, value in result.timings_ms.items():
+                stages.setdefault(name, []).append(value)
+            stages.setdefault("search total", []).append(total)
+    # Serialisation as FastAPI does it: validate against the response model, render JSON.
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        bodies = [client.post("/ask", json={"question": q}).json() for q in questions]
+    for _ in range(rounds):
+        for body in bodies:
+            t = time.perf_counter()
+            AskResponse.model_validate(body).model_dump_json()
+            stages.setdefault("serialisation", []).append((time.perf_counter() - t) * 1000)
+    order = ["embed", "dense", "bm25", "fusion", "answer", "serialisation", "search total"]
+    rows = [[name, round(ms(stages[name]), 3), round(ms(stages[name], 95), 3)] for name in order if name in stages]
+    return (f"(a) in-process cost of one /ask (hybrid + answer sentence; query encoder: {runtime.embedder.runtime}); "
+            f"{len(stages['embed'])} questions\n\n" + table(["stage", "p50 ms", "p95 ms"], rows))
+
+
+# (b) ------------------------------------------------------------------------------------
+
+
+def http_table(index_dir: Path, questions: list[str], n: int) -> str:
+    ask: Callable[[httpx.Client, int], httpx.Response] = lambda c, i: c.post(  # noqa: E731
+        "/ask", json={"question": questions[i % len(questions)], "top_k": 5}
+    )
+    search: Callable[[httpx.Client, int], httpx.Response] = lambda c, i: c.get(  # noqa: E731
+        "/search", params={"q": questions[i % len(questions)], "top_k": 5}
+    )
+    baseline = "baseline: sentence-transformers + FAISS + FastAPI, dense only"
+    int8 = "hsqa, query_int8 (option, not default)"
+    one_thread = "hsqa, onnx_threads 1"
+    runs = [
+        ("hsqa", 1, (("POST /ask", ask), ("GET /search", search))),
+        ("hsqa", 2, (("POST /ask", ask),)),
+        (one_thread, 2, (("POST /ask", ask),)),
+        (int8, 1, (("POST /ask", ask),)),
+        (baseline, 1, (("POST /ask", ask),)),
+    ]
+    rows: list[list[Any]] = []
+    rates: dict[tuple[str, int, str, int], float] = {}
+    ready: dict[str, float] = {}
+    for name, workers, endpoints in runs:
+        app = BASELINE if name == baseline else ("service.app:create_app", "--factory")
+        env = {int8: {"HSQA_QUERY_INT8": "1"}, one_thread: {"HSQA_ONNX_THREADS": "1"}}.get(name, {})
+        with running_service(index_dir, env=env, workers=workers, app=app) as (url, server):
+            ready[f"{name} x{workers}"] = wait_ready(url, server)
+            for endpoint, send in endpoints:
+                for clients in (1, 8):
+                    drive(url, send, 8 * clients, clients)  # warm every worker and connection
+                    run = drive(url, send, n, clients)
+                    rates[(name, workers, endpoint, clients)] = run.rate
+                    rss, pss = memory_mib(server.pid)
+                    rows.append([name, workers, endpoint, clients, n, len(run.failures), round(run.rate, 1),
+                                 round(ms(run.latencies_ms), 1), round(ms(run.latencies_ms, 99), 1),
+                                 f"{rss:.0f} / {pss:.0f}"])
+    base = {c: rates[(baseline, 1, "POST /ask", c)] for c in (1, 8)}
+    ratios = "; ".join(
+        f"{name}: " + ", ".join(f"concurrency {c} {rates[(name, 1, 'POST /ask', c)] / base[c]:.1f}x" for c in (1, 8))
+        for name in ("hsqa", int8)
+    )
+    two = "; ".join(
+        f"{name}: " + ", ".join(f"concurrency {c} {rates[(name, 2, 'POST /ask', c)] / rates[('hsqa', 1, 'POST /ask', c)]:.2f}x"
+                                for c in (1, 8))
+        for name in ("hsqa", one_thread)
+    )
+    return ("(b) HTTP on 127.0.0.1 (closed loop; memory = resident / proportional MiB of all server processes)\n\n"
+            + table(["server", "workers", "endpoint", "clients", "requests", "failures", "req/s", "p50 ms",
+                     "p99 ms", "memory"], rows)
+            + f"\n\n/ask throughput, full pipeline vs baseline (dense only): {ratios}"
+            + f"\n/ask throughput, 2 workers vs 1 (onnx_threads 2): {two}"
+            + "\nready after start: " + ", ".join(f"{k} {v:.1f} s" for k, v in ready.items()))
+
+
+# (c) ------------------------------------------------------------------------------------
+
+
+def indexing_table(settings: Settings, first_build_s: float) -> str:
+    from sentence_transformers import SentenceTransformer
+
+    from service.embedding import resolve_model_path
+
+    index = load_index(settings.index_dir)
+    passages = [index.chunk_text(i) for i in range(len(index.chunks))]
+    sentences = [index.sentence_text(r) for r in range(len(index.sentences))]
+    model = SentenceTransformer(resolve_model_path(settings.model), device="cpu")
+    model.encode(passages[:8])
+    t = time.perf_counter()
+    model.encode(passages, batch_size=32)
+    raw_passages = time.perf_counter() - t
+    t = time.perf_counter()
+    model.encode(passages + sentences, batch_size=32)
+    raw_all = time.perf_counter() - t
+    del model
+    t = time.perf_counter()
+    manifest = build_index(settings, progress=False, full=True)
+    build_s = time.perf_counter() - t
+    n = len(passages)
+    rows = [
+        ["raw SentenceTransformer.encode, the passages", n, round(raw_passages, 2), round(n / raw_passages, 1), "1.00"],
+        ["raw SentenceTransformer.encode, passages + answer sentences", n + len(sentences), round(raw_all, 2),
+         round(n / raw_all, 1), f"{raw_passages / raw_all:.2f}"],
+        [f"hsqa-build-index --full (embedding with {manifest['embed_runtime']}; read, chunk, "
+         "passages + sentences, BM25, write)", n + len(sentences), round(build_s, 2), round(n / build_s, 1),
+         f"{raw_passages / build_s:.2f}"],
+    ]
+    return ("(c) indexing the corpus, same passages, same run (passages/s counts passages only)\n\n"
+            + table(["what", "texts embedded", "seconds", "passages/s", "vs raw passages"], rows)
+            + f"\n\nbuild vs raw encode of the same texts: {raw_all / build_s:.2f}x; first build (with the one-time "
+            f"ONNX export and its check against torch): {first_build_s:.1f} s")
+
+
+# (d) ------------------------------------------------------------------------------------
+
+
+def embedding_like(anchors: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` unit vectors shaped like text embeddings: each mixes two real passage or sentence
+    vectors of the corpus with noise, so neighbours cluster by topic the way real ones do."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, anchors.shape[1]), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        w = rng.uniform(0.5, 1.0, (m, 1)).astype(np.float32)
+        x = w * anchors[rng.integers(0, len(anchors), m)] + (1 - w) * anchors[rng.integers(0, len(anchors), m)]
+        x += rng.standard_normal(x.shape).astype(np.float32) * (0.6 / np.sqrt(anchors.shape[1]))
+        faiss.normalize_L2(x)
+        out[start : start + m] = x
+    return out
+
+
+def probe(args: argparse.Namespace) -> int:
+    """Child process of the scale run: load memory-mapped, answer, report (JSON on stdout)."""
+    started = time.time()
+    description = json.loads(args.probe_description)
+    index = read_vector_index(Path(args.probe), description)
+    encoder = OnnxEmbedder(Path(args.probe_onnx), threads=2)
+    questions = json.loads(Path(args.probe_questions).read_text())
+    encoder.encode_query(questions[0])
+    index.search(encoder.encode_query(questions[0])[None, :], 50)
+    ready = time.time()
+    rss_ready = memory_mib(os.getpid())[0]
+    latencies, found = [], []
+    for round_ in range(3):
+        for q in questions:
+            t = time.perf_counter()
+            _, ids = index.search(encoder.encode_query(q)[None, :], 50)
+            latencies.append((time.perf_counter() - t) * 1000)
+            if round_ == 0:
+                found.append(ids[0][:10].tolist())
+    print(json.dumps({"started": started, "ready": ready, "rss_ready": rss_ready,
+                      "rss_after": memory_mib(os.getpid())[0], "latencies": latencies, "found": found}))
+    return 0
+
+
+def scale_table(settings: Settings, sizes: list[int], questions: list[str], exact_max: int | None) -> str:
+    index = load_index(settings.index_dir)
+    anchors = np.concatenate([index.chunk_index.reconstruct_n(0, index.chunk_index.ntotal),
+                              np.asarray(index.sentence_vectors)]).astype(np.float32)
+    encoder = OnnxEmbedder(settings.index_dir / ONNX_DIR, threads=2)
+    qvecs = encoder.encode(questions)
+    rows = []
+    for n in sizes:
+        vectors = embedding_like(anchors, n)
+        build_settings = Settings(exact_max_passages=exact_max) if exact_max is not None else settings
+        t = time.perf_counter()
+        vindex, description = build_vector_index(vectors, build_settings)
+        build_s = time.perf_counter() - t
+        truth = exact_neighbours(vectors, qvecs)
+        exact_ms = []
+        for q in qvecs[:20]:
+            t = time.perf_counter()
+            faiss.knn(q[None, :], vectors, 50, metric=faiss.METRIC_INNER_PRODUCT)
+            exact_ms.append((time.perf_counter() - t) * 1000)
+        del vectors
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "chunks.faiss"
+            faiss.write_index(vindex, str(path))
+            del vindex
+            (Path(tmp) / "questions.json").write_text(json.dumps(questions))
+            spawned = time.time()
+            done = subprocess.run(
+                [sys.executable, __file__, "--probe", str(path), "--probe-description", json.dumps(description),
+                 "--probe-onnx", str(settings.index_dir / ONNX_DIR), "--probe-questions", str(Path(tmp) / "questions.json")],
+                capture_output=True, text=True, timeout=600, check=True,
+            )
+            size_mib = path.stat().st_size / 2**20
+        report = json.loads(done.stdout)
+        recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(report["found"], truth.tolist(), strict=True)])
+        params = (f"{description['kind']} nlist {description['nlist']} nprobe {description['nprobe']}"
+                  if description["kind"] != "flat" else "flat (exact)")
+        rows.append([f"{n:,}", params, round(build_s, 1), f"{size_mib:,.0f}", round(report["ready"] - spawned, 1),
+                     f"{report['rss_ready']:,.0f} / {report['rss_after']:,.0f}", round(ms(report["latencies"]), 2),
+                     round(ms(report["latencies"], 99), 2), round(ms(exact_ms), 1), f"{recall:.3f}"])
+    return ("(d) synthetic scale (embedding-like vectors; the questions are the evaluation set, embedded with "
+            "onnxruntime in the timed path; search returns 50 candidates like the service)\n\n"
+            + table(["passages", "index", "build s", "disk MiB", "ready s", "RSS MiB ready / after",
+                     "search p50 ms", "p99 ms", "exact p50 ms", "recall@10"], rows))
+
+
+# ----------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=300, help="requests per endpoint (bounded)")
-    parser.add_argument("--smoke", action="store_true", help="tiny run for CI: 20 requests")
+    parser.add_argument("--requests", type=int, default=400, help="requests per HTTP row (bounded)")
+    parser.add_argument("--sizes", default="100000,1000000", help="passage counts for the scale run")
+    parser.add_argument("--sections", default="abcd", help="which tables: any of a, b, c, d")
+    parser.add_argument("--smoke", action="store_true", help="toy sizes for CI; not a measurement")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-description", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-onnx", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-questions", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    n = 20 if args.smoke else args.requests
+    if args.probe:
+        return probe(args)
     questions = [q["question"] for q in load_questions(ROOT / "eval" / "questions.jsonl")]
+    requests = 24 if args.smoke else args.requests
+    sizes = [3000] if args.smoke else [int(s) for s in args.sizes.split(",") if s]
 
+    print(f"machine: {os.cpu_count()} CPUs, {os.uname().machine}; faiss {faiss.__version__}\n")
     with tempfile.TemporaryDirectory() as tmp:
-        index_dir = Path(tmp) / "index"
-        t0 = time.perf_counter()
-        manifest = build_index(Settings(index_dir=index_dir), progress=False)
-        build_s = time.perf_counter() - t0
-        with running_service(index_dir) as (url, server):
-            ready_s = wait_ready(url, server)
-            rows = []
-            with httpx.Client(base_url=url, timeout=30) as client:
-                for name, send in (
-                    ("POST /ask", lambda q: client.post("/ask", json={"question": q, "top_k": 5})),
-                    ("GET /search", lambda q: client.get("/search", params={"q": q, "top_k": 5})),
-                ):
-                    send("warm-up")
-                    latencies, failures = [], 0
-                    start = time.perf_counter()
-                    for i in range(n):
-                        t = time.perf_counter()
-                        response = send(questions[i % len(questions)])
-                        latencies.append((time.perf_counter() - t) * 1000)
-                        failures += response.status_code != 200
-                    elapsed = time.perf_counter() - start
-                    p50, p95, p99 = percentiles(latencies)
-                    rows.append((name, n, failures, n / elapsed, p50, p95, p99))
-
-    counts = manifest["counts"]
-    print(f"index build: {build_s:.1f} s for {counts['documents']} documents, {counts['chunks']} passages, "
-          f"{counts['sentences']} sentences (embedding {manifest['embed_seconds']:.1f} s); "
-          f"service ready {ready_s:.1f} s after start\n")
-    print("| endpoint | requests | failures | req/s | p50 ms | p95 ms | p99 ms |")
-    print("|---|---|---|---|---|---|---|")
-    for name, count, failures, rate, p50, p95, p99 in rows:
-        print(f"| {name} | {count} | {failures} | {rate:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} |")
-    return 0 if all(r[2] == 0 for r in rows) else 1
+        settings = Settings(index_dir=Path(tmp) / "index")
+        t = time.perf_counter()
+        manifest = build_index(settings, progress=False)
+        first_build_s = time.perf_counter() - t
+        counts = manifest["counts"]
+        print(f"corpus: {counts['documents']} documents, {counts['chunks']} passages, {counts['sentences']} "
+              f"sentences; first build {first_build_s:.1f} s\n")
+        sections = {
+            "a": lambda: breakdown(settings, questions[:12] if args.smoke else questions, 1 if args.smoke else 3),
+            "b": lambda: http_table(settings.index_dir, questions, requests),
+            "c": lambda: indexing_table(settings, first_build_s),
+            "d": lambda: scale_table(settings, sizes, questions, 1000 if args.smoke else None),
+        }
+        for key in args.sections:
+            print(sections[key](), end="\n\n", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

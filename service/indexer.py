@@ -25,10 +25,11 @@ from service.config import Settings
 from service.corpus import Document, load_corpus
 from service.embed_cache import EmbeddingCache, entry_key
 from service.embedding import Embedder, Encoder
-from service.onnx_embedding import ONNX_DIR, exported_for
+from service.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exported_for
 from service.onnx_embedding import export as export_onnx
 from service.errors import IndexUnavailable
 from service.lexical import build_bm25
+from service.vector_index import build_vector_index
 from service.store import BUILDS, FORMAT_VERSION, ChunkRecord, publish, read_manifest, write_build
 
 log = logging.getLogger("hsqa.indexer")
@@ -73,6 +74,20 @@ def embedding_text(doc: Document, section: str | None, text: str, with_context: 
     return f"{head}\n{text}"
 
 
+def indexing_encoder(settings: Settings) -> Encoder:
+    """onnxruntime on every core when the model has a verified ONNX export (made now if it
+    or its int8 copy is missing: the same vectors, ~1.3x faster on passages), else torch."""
+    if not settings.onnx:
+        return Embedder(settings.model, settings.embed_batch_size)
+    folder = exported_for(settings.index_dir, settings.model)
+    if folder is None or not (folder / INT8_FILE).exists():
+        torch_embedder = Embedder(settings.model, settings.embed_batch_size)
+        if not export_onnx(torch_embedder, settings.index_dir / ONNX_DIR):
+            return torch_embedder
+        folder = settings.index_dir / ONNX_DIR
+    return OnnxEmbedder(folder, threads=os.cpu_count() or 1)
+
+
 def _remove_abandoned_builds(builds: Path) -> None:
     for tmp in builds.glob(".tmp-*"):
         pid = int(tmp.name.split("-")[1]) if tmp.name.split("-")[1].isdigit() else 0
@@ -113,7 +128,7 @@ def build_index(
             f"no readable texts in {settings.corpus_dir} (skipped: {report.skipped or 'none'}); "
             "add .txt or .md files; the published index was left as it was"
         )
-    embedder = embedder or Embedder(settings.model, settings.embed_batch_size)
+    embedder = embedder or indexing_encoder(settings)
     signature = build_signature(settings)
     cache = EmbeddingCache(settings.index_dir)
 
@@ -165,6 +180,7 @@ def build_index(
     chunk_vectors = np.concatenate([v[0] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(np.float32)
     sentence_vectors = np.concatenate([v[1] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(np.float32)
     bm25 = build_bm25(bm25_inputs)
+    chunk_index, vector_index = build_vector_index(chunk_vectors, settings)
 
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -176,9 +192,11 @@ def build_index(
         "skipped": report.skipped,
         "changes": {**_changes(settings, per_doc), "embedded": [docs[i].id for i in missing]},
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentence_rows)},
+        "vector_index": vector_index,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": None,
         "embed_seconds": round(embed_seconds, 3),
+        "embed_runtime": embedder.runtime,
     }
     builds = settings.index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
@@ -192,7 +210,7 @@ def build_index(
             manifest,
             docs,
             chunks,
-            chunk_vectors,
+            chunk_index,
             np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 3),
             sentence_vectors,
             bm25,

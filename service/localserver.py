@@ -6,13 +6,17 @@ real server over real HTTP, and must never leave it running or listen beyond loo
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
+import statistics
+import threading
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,12 +45,18 @@ def wait_ready(url: str, server: subprocess.Popen[bytes] | None = None, timeout:
 
 
 @contextmanager
-def running_service(index_dir: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """(base URL, process) of a one-worker uvicorn serving ``index_dir`` on a free port."""
+def running_service(
+    index_dir: Path,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    app: Sequence[str] = ("service.app:create_app", "--factory"),
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """(base URL, process) of uvicorn serving ``index_dir`` on a free port: this service by
+    default, or another ASGI app given as uvicorn arguments (the benchmark's baseline)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
         env={**os.environ, **(env or {}), "HSQA_INDEX_DIR": str(index_dir)},
     )
     try:
@@ -58,3 +68,50 @@ def running_service(index_dir: Path, env: dict[str, str] | None = None) -> Itera
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@dataclass
+class Drive:
+    """What a closed-loop run measured."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: int) -> float:
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
+
+
+def drive(url: str, send: Callable[[httpx.Client, int], httpx.Response], total: int, clients: int) -> Drive:
+    """Send ``total`` requests from ``clients`` threads, each waiting for its answer before
+    the next (closed loop); ``send(client, n)`` makes request number ``n``."""
+    result = Drive()
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            while (n := next(counter)) < total:
+                t = time.perf_counter()
+                try:
+                    response = send(client, n)
+                    failure = None if response.status_code == 200 else f"{response.status_code} {response.url.path}"
+                except httpx.HTTPError as exc:
+                    failure = repr(exc)
+                with lock:
+                    result.latencies_ms.append((time.perf_counter() - t) * 1000)
+                    if failure:
+                        result.failures.append(failure)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - start
+    return result

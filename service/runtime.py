@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from service.config import Settings
 from service.embedding import Embedder, Encoder
-from service.onnx_embedding import OnnxEmbedder, exported_for
+from service.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
 from service.errors import IndexUnavailable
 from service.search import Searcher
 from service.store import load_index
@@ -54,8 +54,14 @@ class Runtime:
 def load_encoder(settings: Settings) -> Encoder:
     folder = exported_for(settings.index_dir, settings.model) if settings.onnx else None
     if folder is not None:
+        model_file = "model.onnx"
+        if settings.query_int8:
+            if (folder / INT8_FILE).exists():
+                model_file = INT8_FILE
+            else:
+                log.warning("query_int8 is set but the export has no int8 copy; rebuild the index (hsqa-build-index) to make one")
         try:
-            return OnnxEmbedder(folder, settings.embed_batch_size, threads=settings.onnx_threads)
+            return OnnxEmbedder(folder, threads=settings.onnx_threads, model_file=model_file)
         except Exception as exc:  # noqa: BLE001 - a damaged export must not stop the service
             log.warning("cannot use the ONNX export (%s); questions are embedded with torch", exc)
     return Embedder(settings.model, settings.embed_batch_size)

@@ -5,7 +5,9 @@ Layout of one build (``index/builds/<build id>/``)::
     manifest.json        format version, model, chunking, per-document hashes, counts
     documents.jsonl      line i: metadata and full stored text of document i
     chunks.jsonl         line i: document, section, offsets and sentence range of chunk i
-    chunks.faiss         normalised chunk vectors; row i is chunk i (inner product = cosine)
+    chunks.faiss         normalised chunk vectors; row i is chunk i (inner product = cosine):
+                         exact or IVF by size, see ``service.vector_index`` and the
+                         manifest's ``vector_index``
     sentences.npy        int64 rows (document ordinal, start, end), one per sentence
     sentence_vectors.npy float32 normalised sentence vectors, row-aligned with sentences.npy
     bm25/                bm25s index over the same chunks (line-aligned)
@@ -13,6 +15,10 @@ Layout of one build (``index/builds/<build id>/``)::
 ``index/current`` is a symbolic link to the published build. Publishing writes a whole new
 build directory first and then replaces the link with ``os.replace``, which is atomic: a
 reader sees the old build or the new one, never a half-written one.
+
+The vectors, sentence vectors and BM25 arrays are read memory-mapped: loading costs little
+however large the index, and worker processes share one copy through the page cache. A
+build that was unlinked by a newer publish stays readable while a process still maps it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import numpy as np
 
 from service.corpus import Document
 from service.errors import IndexUnavailable
+from service.vector_index import read_vector_index, write_vector_index
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -93,7 +100,7 @@ def write_build(
     manifest: dict[str, Any],
     documents: list[Document],
     chunks: list[ChunkRecord],
-    chunk_vectors: np.ndarray,
+    chunk_index: faiss.Index,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
     bm25: bm25s.BM25,
@@ -104,9 +111,7 @@ def write_build(
         build_dir / "documents.jsonl", [{**d.metadata(), "pages": d.pages, "text": d.text} for d in documents]
     )
     _write_jsonl(build_dir / "chunks.jsonl", [asdict(c) for c in chunks])
-    index = faiss.IndexFlatIP(chunk_vectors.shape[1])
-    index.add(chunk_vectors)
-    faiss.write_index(index, str(build_dir / "chunks.faiss"))
+    write_vector_index(chunk_index, build_dir / "chunks.faiss")
     np.save(build_dir / "sentences.npy", sentences.astype(np.int64))
     np.save(build_dir / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
     bm25.save(str(build_dir / "bm25"), show_progress=False)
@@ -168,10 +173,10 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
             for row in _read_jsonl(build / "documents.jsonl")
         ]
         chunks = [ChunkRecord(**row) for row in _read_jsonl(build / "chunks.jsonl")]
-        chunk_index = faiss.read_index(str(build / "chunks.faiss"))
-        sentences = np.load(build / "sentences.npy")
-        sentence_vectors = np.load(build / "sentence_vectors.npy")
-        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0)
+        chunk_index = read_vector_index(build / "chunks.faiss", manifest.get("vector_index", {}))
+        sentences = np.load(build / "sentences.npy", mmap_mode="r")
+        sentence_vectors = np.load(build / "sentence_vectors.npy", mmap_mode="r")
+        bm25 = bm25s.BM25.load(str(build / "bm25"), mmap=True, show_progress=False, verbosity=0)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexUnavailable(f"index at {build} is damaged ({exc}); {BUILD_HINT}") from exc
     counts = manifest["counts"]

@@ -3,6 +3,7 @@ it when the index carries a verified export (torch otherwise)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,13 @@ from fastapi.testclient import TestClient
 
 from service.config import ROOT, Settings
 from service.embedding import Embedder
-from service.evaluation import load_questions
+from service.evaluation import in_process, load_questions, run, summarize
+from service.indexer import build_index
 from service.onnx_embedding import OnnxEmbedder, exported_for
 from service.runtime import Runtime
 from service.store import load_index
+from tests.conftest import CORPUS
+from tests.test_evaluation import FLOORS
 
 
 def test_onnx_vectors_match_torch(built_index: Path, embedder: Embedder) -> None:
@@ -37,3 +41,25 @@ def test_without_the_export_it_falls_back_to_torch(settings: Settings, tmp_path:
     (tmp_path / "onnx").mkdir()
     (tmp_path / "onnx" / "onnx.json").write_text('{"model": "other/model", "min_probe_cosine": 1.0}')
     assert exported_for(tmp_path, settings.model) is None
+
+
+def test_the_indexer_embeds_with_the_export_and_gets_the_torch_vectors(built_index: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index / "onnx", index_dir / "onnx")  # the export exists: no torch needed
+    manifest = build_index(Settings(corpus_dir=CORPUS, index_dir=index_dir), progress=False)
+    assert manifest["embed_runtime"] == "onnx"
+    fast, reference = load_index(index_dir), load_index(built_index)
+    assert [c.start for c in fast.chunks] == [c.start for c in reference.chunks]
+    n = reference.chunk_index.ntotal
+    cosines = np.sum(fast.chunk_index.reconstruct_n(0, n) * reference.chunk_index.reconstruct_n(0, n), axis=1)
+    assert float(cosines.min()) >= 0.9999
+    assert float(np.min(np.sum(np.asarray(fast.sentence_vectors) * np.asarray(reference.sentence_vectors), axis=1))) >= 0.9999
+
+
+def test_int8_questions_are_an_option_that_still_meets_the_quality_floors(settings: Settings) -> None:
+    searcher = Runtime.start(settings.model_copy(update={"query_int8": True})).require_searcher()
+    assert searcher.embedder.runtime == "onnx-int8"
+    hybrid = summarize(run(load_questions(ROOT / "eval" / "questions.jsonl"), in_process(searcher, "hybrid")))
+    assert hybrid["hit@5"] >= FLOORS["hit@5"] and hybrid["mrr@10"] >= FLOORS["mrr@10"]
+    assert hybrid["answer_acc"] >= FLOORS["answer_acc"] and hybrid["false_abstain"] <= FLOORS["false_abstain"]
+    assert hybrid["abstain_unans"] >= FLOORS["abstain_unans"]

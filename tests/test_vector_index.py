@@ -1,0 +1,79 @@
+"""Above a size threshold the passage vectors go into an approximate (IVF) index whose probe
+count is measured at build time to keep recall against exact search; below it search is
+exact. Both are read memory-mapped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from service.config import Settings
+from service.embedding import Embedder
+from service.indexer import build_index
+from service.runtime import Runtime
+from service.store import load_index
+from service.vector_index import (
+    build_vector_index,
+    calibration_queries,
+    exact_neighbours,
+    lists_for,
+    recall_at,
+)
+from tests.conftest import DATA, read_jsonl
+
+CORE = read_jsonl(DATA / "core_questions.jsonl")
+
+
+def embedding_like(n: int, dim: int = 64, topics: int = 40, seed: int = 1) -> np.ndarray:
+    """Unit vectors clustered around topics, as text embeddings are (uniform random vectors
+    have no neighbours worth finding)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((topics, dim)).astype(np.float32)
+    x = centres[rng.integers(0, topics, n)] + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    faiss.normalize_L2(x)
+    return x
+
+
+def test_a_small_collection_is_searched_exactly(built_index: Path) -> None:
+    index = load_index(built_index)
+    assert index.manifest["vector_index"] == {"kind": "flat", "metric": "inner_product", "exact": True}
+    assert isinstance(index.chunk_index, faiss.IndexFlatIP)
+
+
+def test_list_count_grows_with_the_square_root_of_the_collection() -> None:
+    assert lists_for(10_000) == 512
+    assert lists_for(1_000_000) == 4096
+    assert lists_for(100) == 32
+    assert lists_for(1) == 16, "never fewer than 16 lists"
+
+
+def test_ivf_probes_enough_lists_to_keep_the_target_recall() -> None:
+    vectors = embedding_like(20_000)
+    settings = Settings(exact_max_passages=1_000, ann_target_recall=0.95)
+    index, description = build_vector_index(vectors, settings)
+    assert description["kind"] == "ivf_flat" and description["nlist"] == lists_for(20_000)
+    assert description["measured_recall_at_10"] >= 0.95
+    assert 1 <= description["nprobe"] < description["nlist"], "probing every list is exact search, not ANN"
+    # Recall holds on queries the calibration never saw.
+    fresh = calibration_queries(vectors, 300, seed=7)
+    assert recall_at(index, fresh, exact_neighbours(vectors, fresh)) >= 0.93
+
+
+def test_an_ivf_built_index_answers_the_core_questions(index_dir: Path, embedder: Embedder) -> None:
+    settings = Settings(index_dir=index_dir, exact_max_passages=10, ivf_lists=8, onnx=False)
+    manifest = build_index(settings, embedder=embedder, progress=False)
+    described = manifest["vector_index"]
+    assert described["kind"] == "ivf_flat" and described["nlist"] == 8
+    assert described["measured_recall_at_10"] >= settings.ann_target_recall
+
+    searcher = Runtime.start(settings, embedder=embedder).require_searcher()
+    assert searcher.index.chunk_index.nprobe == described["nprobe"], "probe count comes back from the manifest"
+    found = 0
+    for case in CORE:
+        result = searcher.search(case["question"], top_k=5)
+        texts = [searcher.index.chunk_text(h.chunk) for h in result.hits]
+        found += any(a in t for a in case["answers"] for t in texts)
+    assert found / len(CORE) >= 0.9
