@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         0.6, ge=0.0, le=1.0, description="Weight of the dense ranking in fusion (BM25 gets the rest)."
     )
+    sentence_weight: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Weight of a third ranking in RRF: the candidates ordered by their best "
+        "sentence's cosine to the question (0: off).",
+    )
     candidates: int = Field(
         50, ge=1, le=1000, description="Candidates taken from each ranking before fusion."
     )
@@ -119,7 +126,7 @@ class Settings(BaseSettings):
         "when picking the answer (context for sentences like 'She also named three priorities').",
     )
     answer_lexical_weight: float = Field(
-        0.3,
+        0.2,
         ge=0.0,
         le=2.0,
         description="How much the share of question words a sentence contains adds to its score.",
@@ -128,8 +135,8 @@ class Settings(BaseSettings):
         0.40,
         ge=-1.0,
         le=1.0,
-        description="Answer is null when the best answer sentence's cosine similarity to the "
-        "question is below this.",
+        description="Answer is null when the best answer sentence's score (its cosine to the "
+        "question blended with its passage's cosine and its share of question words) is below this.",
     )
 
     max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 import re
 from functools import lru_cache
 
@@ -70,27 +71,57 @@ def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]
     return missing
 
 
+_COUNT_QUESTION = re.compile(r"\bhow (many|much)\b", re.I)
 _QUANTITY_QUESTION = re.compile(
-    r"^\W*(how (many|much|often|long|large|big|old)|when\b|(in )?(what|which) (year|date|month|decade))", re.I
+    r"^\W*(how (often|long|large|big|old)|when\b|(in )?(what|which) (year|date|month|decade))", re.I
 )
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozen|half|twice|once|annual|yearly|century|decade)s?\b",
     re.I,
 )
+_YEAR_OR_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)s?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    r"|\b[a-z]+\d\w*|\b\d+(st|nd|rd|th)\b",  # and names or ordinals with digits: 'G8', '21st'
+    re.I,
+)
+
+Quantity = Literal["count", "number"]
 
 
-def wants_quantity(question: str) -> bool:
-    """True for questions whose answer is a number or a date ('How many…', 'When…')."""
-    return bool(_QUANTITY_QUESTION.search(question))
+def wants_quantity(question: str) -> Quantity | None:
+    """What kind of number a question's answer must state: a count ('Roughly how many…',
+    'How much…'), where a year or a date is not an answer; any number or date ('When…',
+    'How often…', 'In which year…'); or None."""
+    if _COUNT_QUESTION.search(question):
+        return "count"
+    return "number" if _QUANTITY_QUESTION.search(question) else None
 
 
-def states_quantity(sentence: str) -> bool:
+def states_quantity(sentence: str, kind: Quantity = "number") -> bool:
+    """True if ``sentence`` states the kind of number ``wants_quantity`` asked for."""
+    if kind == "count":
+        sentence = _YEAR_OR_DATE.sub(" ", sentence)
     return bool(_NUMBER.search(sentence))
 
 
-def overlap(query_tokens: set[str], text_tokens: frozenset[str]) -> float:
-    """Share of the query's analyzed tokens that a text's analyzed tokens contain."""
-    if not query_tokens:
+def idf_weights(retriever: bm25s.BM25, tokens: set[str]) -> dict[str, float]:
+    """BM25's inverse document frequency of each analyzed token over the passages; a token no
+    passage holds gets the highest weight. Rare words ('priorities') should count for more in
+    word overlap than words on every page ('human', 'security')."""
+    n = retriever.scores["num_docs"]
+    indptr = retriever.scores["indptr"]
+    weights = {}
+    for token in tokens:
+        tid = retriever.vocab_dict.get(token)
+        df = int(indptr[tid + 1] - indptr[tid]) if tid is not None and tid + 1 < len(indptr) else 0
+        weights[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+    return weights
+
+
+def overlap(query_weights: dict[str, float], text_tokens: frozenset[str]) -> float:
+    """Share of the query's analyzed tokens, weighted, that a text's analyzed tokens contain."""
+    total = sum(query_weights.values())
+    if not total:
         return 0.0
-    return len(query_tokens & text_tokens) / len(query_tokens)
+    return sum(w for t, w in query_weights.items() if t in text_tokens) / total
