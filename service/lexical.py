@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Literal
 import re
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Literal
 
 import bm25s
 import numpy as np
@@ -113,7 +113,7 @@ def idf_weights(retriever: bm25s.BM25, tokens: set[str]) -> dict[str, float]:
     indptr = retriever.scores["indptr"]
     weights = {}
     for token in tokens:
-        tid = retriever.vocab_dict.get(token)
+        tid = retriever.vocab_dict.get(token)  # bm25s's last id is the empty token, past indptr
         df = int(indptr[tid + 1] - indptr[tid]) if tid is not None and tid + 1 < len(indptr) else 0
         weights[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
     return weights
