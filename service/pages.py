@@ -59,12 +59,24 @@ def _parse_int(value: str | None) -> int | None:
         return None
 
 
+def _collection(rt: Runtime) -> list[dict[str, object]]:
+    """The indexed documents, newest first: a first-time visitor's answer to 'what can I ask
+    about here?' (empty when no index is loaded)."""
+    if rt.searcher is None:
+        return []
+    index = rt.searcher.index
+    counts = index.chunk_counts()
+    docs = sorted(index.documents.values(), key=lambda d: (d.date or "", d.title), reverse=True)
+    return [{"doc": d, "passages": counts.get(d.id, 0)} for d in docs]
+
+
 @router.get("/", response_class=HTMLResponse, name="search_page")
 def search_page(request: Request, q: str = "", top_k: str | None = None) -> HTMLResponse:
     rt: Runtime = request.app.state.runtime
     if not q.strip():
         notice = None if rt.searcher else f"The search index is not loaded: {rt.index_error}"
-        return _render(request, "search.html", q="", max_chars=QUESTION_MAX_CHARS, notice=notice)
+        return _render(request, "search.html", q="", max_chars=QUESTION_MAX_CHARS, notice=notice,
+                       collection=_collection(rt))
     k = min(max(_parse_int(top_k) or PAGE_TOP_K, 1), TOP_K_MAX)
     try:
         body = AskRequest(question=q, top_k=k)

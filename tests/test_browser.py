@@ -96,10 +96,15 @@ def test_script_in_the_query_renders_as_inert_text(page: Page, live_url: str) ->
     assert page.locator("img[src=x]").count() == 0
 
 
-def test_empty_query_shows_only_the_box_and_long_query_a_readable_error(page: Page, live_url: str) -> None:
+def test_empty_query_shows_the_box_and_the_collection_and_long_query_a_readable_error(
+    page: Page, live_url: str
+) -> None:
     page.goto(live_url + "/?q=")
     expect(page.locator("form.ask")).to_be_visible()
     expect(page.locator("li.passage")).to_have_count(0)
+    expect(page.locator(".collection li")).to_have_count(5)
+    page.get_by_role("link", name="International Symposium on Human Security", exact=True).click()
+    expect(page.locator("h1")).to_have_text("International Symposium on Human Security")
     response = page.goto(live_url + "/?q=" + "x" * 1200)
     assert response is not None and response.status == 422
     expect(page.locator(".notice")).to_contain_text("the limit is 1000")

@@ -23,6 +23,16 @@ def test_pages_send_a_strict_content_security_policy(client: TestClient) -> None
         assert headers["referrer-policy"] == "no-referrer"
 
 
+def test_the_empty_page_lists_what_the_answers_come_from(client: TestClient) -> None:
+    html = client.get("/").text
+    documents = client.get("/documents").json()["documents"]
+    assert len(documents) == 5
+    for doc in documents:
+        assert f'/view/{doc["id"]}">' in html
+        assert doc["title"].replace("&", "&amp;").replace('"', "&#34;") in html
+    assert "5 texts." in html
+
+
 def test_results_show_time_and_documents_searched(client: TestClient) -> None:
     html = client.get("/?q=What+is+human+security%3F").text
     assert "5 documents searched in" in html
