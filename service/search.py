@@ -178,9 +178,11 @@ class Searcher:
         """The sentence of the top passages that best answers the question, or None (with the
         question's names the corpus never mentions, if that is why) when the evidence is weak.
 
-        A sentence scores its own cosine, plus a share of its passage's (so 'She named three
-        priorities' wins inside the passage about Mrs. Ogata), plus the share of question
-        words it contains. A 'how many' or 'when' question needs a sentence with a number."""
+        A sentence scores its own cosine, plus a share of its passage's (a sentence in a passage
+        about the question's subject beats an equally close one elsewhere), plus its IDF-weighted
+        share of the question's words (rare words like 'priorities' count most). A 'how many'
+        question needs a sentence stating a count, a 'when' question one stating a number or
+        date; a sentence under four words (a byline, a heading) never answers."""
         s = self.settings
         unknown = missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)
         if unknown:
