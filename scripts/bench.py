@@ -41,7 +41,7 @@ import numpy as np
 from service.config import ROOT, Settings
 from service.evaluation import load_questions
 from service.indexer import build_index, indexing_encoder
-from service.localserver import drive, running_service, wait_ready
+from service.localserver import drive, memory_mib, running_service, wait_ready
 from service.onnx_embedding import ONNX_DIR, OnnxEmbedder
 from service.runtime import Runtime
 from service.schemas import AskResponse
@@ -61,23 +61,6 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def memory_mib(pid: int) -> tuple[float, float]:
-    """Resident and proportional (shared pages split between sharers) memory of a process
-    and its children, in MiB."""
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(c) for c in children.read_text().split()]
-    rss = pss = 0
-    for p in pids:
-        for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Rss:"):
-                rss += int(line.split()[1])
-            elif line.startswith("Pss:"):
-                pss += int(line.split()[1])
-    return rss / 1024, pss / 1024
 
 
 # (a) ------------------------------------------------------------------------------------

@@ -25,14 +25,7 @@ import httpx
 from service.config import ROOT, Settings
 from service.evaluation import load_questions
 from service.indexer import build_index
-from service.localserver import running_service, wait_ready
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from service.localserver import memory_mib, running_service, wait_ready
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(url, server)
             with httpx.Client(base_url=url) as c:
                 doc_ids = [d["id"] for d in c.get("/documents").json()["documents"]]
-            rss = {"after start": rss_mib(server.pid)}
+            rss = {"after start": memory_mib(server.pid)[0]}
             lock = threading.Lock()
             counter = itertools.count()
             latencies: list[float] = []
@@ -84,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                             if not ok:
                                 failures.append(why)
                             if len(latencies) == 1000:
-                                rss["after 1,000 requests"] = rss_mib(server.pid)
+                                rss["after 1,000 requests"] = memory_mib(server.pid)[0]
 
             started = time.perf_counter()
             threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
@@ -93,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             for t in threads:
                 t.join()
             elapsed = time.perf_counter() - started
-            rss[f"after {len(latencies):,} requests"] = rss_mib(server.pid)
+            rss[f"after {len(latencies):,} requests"] = memory_mib(server.pid)[0]
 
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     print(f"{args.clients} clients, {len(latencies)} requests in {elapsed:.1f} s ({len(latencies) / elapsed:.1f} req/s), "

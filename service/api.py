@@ -132,7 +132,7 @@ def _summary(index: IndexData, doc_id: str, chunk_counts: dict[str, int]) -> Doc
 def list_documents(request: Request) -> DocumentList:
     """Every indexed document with its metadata and number of passages."""
     index = runtime(request).require_searcher().index
-    counts = index.chunk_counts()
+    counts = index.chunk_counts
     return DocumentList(documents=[_summary(index, d, counts) for d in index.document_order])
 
 
@@ -143,7 +143,7 @@ def get_document(request: Request, document_id: str) -> DocumentDetail:
     index = runtime(request).require_searcher().index
     if document_id not in index.documents:
         raise DocumentNotFound(f"no document with id {document_id!r}; GET /documents lists the ids")
-    summary = _summary(index, document_id, index.chunk_counts())
+    summary = _summary(index, document_id, index.chunk_counts)
     return DocumentDetail(**summary.model_dump(), text=index.documents[document_id].text)
 
 

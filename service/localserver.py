@@ -9,15 +9,14 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import statistics
-import threading
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -82,9 +81,6 @@ class Drive:
     def rate(self) -> float:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
-    def percentile(self, p: int) -> float:
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
-
 
 def drive(url: str, send: Callable[[httpx.Client, int], httpx.Response], total: int, clients: int) -> Drive:
     """Send ``total`` requests from ``clients`` threads, each waiting for its answer before
@@ -115,3 +111,20 @@ def drive(url: str, send: Callable[[httpx.Client, int], httpx.Response], total: 
         thread.join()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def memory_mib(pid: int) -> tuple[float, float]:
+    """Resident and proportional (shared pages split between sharers) memory of a process
+    and its children (uvicorn's workers), in MiB."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    rss = pss = 0
+    for p in pids:
+        for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
+    return rss / 1024, pss / 1024

@@ -65,7 +65,7 @@ def _collection(rt: Runtime) -> list[dict[str, object]]:
     if rt.searcher is None:
         return []
     index = rt.searcher.index
-    counts = index.chunk_counts()
+    counts = index.chunk_counts
     docs = sorted(index.documents.values(), key=lambda d: (d.date or "", d.title), reverse=True)
     return [{"doc": d, "passages": counts.get(d.id, 0)} for d in docs]
 

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,10 @@ class IndexData:
         ordinal, start, end = self.sentences[row].tolist()
         return self.documents[self.document_order[ordinal]].text[start:end]
 
+    @cached_property
     def chunk_counts(self) -> dict[str, int]:
+        """Passages per document, counted once per loaded index (pages and /documents ask
+        on every request). Read-only by convention."""
         counts = dict.fromkeys(self.documents, 0)
         for c in self.chunks:
             counts[c.document_id] += 1

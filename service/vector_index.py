@@ -70,14 +70,12 @@ def build_vector_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.I
     ivf.add(vectors)
     queries = calibration_queries(vectors, CALIBRATION_QUERIES)
     truth = exact_neighbours(vectors, queries)
-    nprobe, recall = nlist, 1.0
-    for step in (s for s in NPROBE_STEPS if s <= nlist):
+    for step in [s for s in NPROBE_STEPS if s < nlist] + [nlist]:
         ivf.nprobe = step
         recall = recall_at(ivf, queries, truth)
         if recall >= settings.ann_target_recall:
-            nprobe = step
             break
-    ivf.nprobe = nprobe
+    nprobe = ivf.nprobe
     return ivf, {
         "kind": "ivf_flat",
         "metric": "inner_product",

@@ -140,7 +140,7 @@ def test_editing_and_deleting_texts_updates_and_removes_their_passages(
     }
     index = load_index(settings.index_dir)
     assert "kobe-kurusu-protecting-every-person" not in index.documents
-    assert index.chunk_counts()["jica-what-is-human-security"] == 1
+    assert index.chunk_counts["jica-what-is-human-security"] == 1
     cached = list((settings.index_dir / "cache").glob("*.npz"))
     assert len(cached) == 4  # entries of removed and replaced texts are pruned
 
