@@ -105,6 +105,15 @@ def states_quantity(sentence: str, kind: Quantity = "number") -> bool:
     return bool(_NUMBER.search(sentence))
 
 
+_REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
+
+
+def refers_back(sentence: str) -> bool:
+    """True if ``sentence`` opens with a pronoun standing for something named before it ('She
+    also identified…', 'This was an expression in…'): it needs its predecessor to be read."""
+    return bool(_REFERS_BACK.match(sentence))
+
+
 def idf_weights(retriever: bm25s.BM25, tokens: set[str]) -> dict[str, float]:
     """BM25's inverse document frequency of each analyzed token over the passages; a token no
     passage holds gets the highest weight. Rare words ('priorities') should count for more in

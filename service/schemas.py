@@ -76,11 +76,17 @@ class Passage(BaseModel):
 
 
 class Answer(BaseModel):
-    text: str = Field(description="The sentence that best answers the question, verbatim.")
+    text: str = Field(
+        description="The sentence that best answers the question, verbatim; two adjacent sentences "
+        "when the answering one opens with a pronoun ('He said…') for someone named in the one before."
+    )
     passage: int = Field(description="0-based index into passages of the passage holding it.")
-    start: int = Field(description="Offset of the sentence in the document text.")
-    end: int = Field(description="Offset just past the sentence.")
-    score: float = Field(description="Cosine similarity of sentence and question.")
+    start: int = Field(description="Offset of the answer in the document text.")
+    end: int = Field(description="Offset just past the answer.")
+    score: float = Field(
+        description="Answer score: the sentence's cosine to the question blended with its passage's "
+        "cosine and its share of the question's words; below the abstain threshold there is no answer."
+    )
 
 
 class AskResponse(BaseModel):

@@ -11,7 +11,16 @@ import numpy as np
 
 from service.config import Settings
 from service.embedding import Encoder
-from service.lexical import analyze, bm25_scores, idf_weights, missing_terms, overlap, states_quantity, wants_quantity
+from service.lexical import (
+    analyze,
+    bm25_scores,
+    idf_weights,
+    missing_terms,
+    overlap,
+    refers_back,
+    states_quantity,
+    wants_quantity,
+)
 from service.store import IndexData
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -19,6 +28,8 @@ SENTENCE_WORDS_CACHED = 200_000
 # A 'sentence' of fewer words is a heading, a byline or a name ('Professor KURUSU Kaoru'): it
 # may be the passage's best match to the question but never answers it.
 ANSWER_MIN_WORDS = 4
+# How far back a sentence opening with a pronoun ('He said…') borrows its predecessors' words.
+CONTEXT_SENTENCES = 2
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,36 @@ class Searcher:
             if len(self._sentence_words) < SENTENCE_WORDS_CACHED:
                 self._sentence_words[row] = words
         return words
+
+    def _context(self, row: int) -> tuple[frozenset[str], int]:
+        """The words a sentence borrows from the sentences it refers back to, and the row its
+        answer span starts at. 'He pointed out … four perspectives' answers a question about
+        'Dr. Tsunekawa' named one sentence earlier: it scores with his name, and when that
+        sentence is its direct predecessor the answer quotes both, so the reader knows who
+        'he' is. Only within one paragraph, and at most ``CONTEXT_SENTENCES`` back."""
+        borrowed: frozenset[str] = frozenset()
+        start_row = row
+        current = row
+        for _ in range(CONTEXT_SENTENCES):
+            if not self._continues(current):
+                break
+            current -= 1
+            borrowed |= self._words(current)[0]
+            if current == row - 1 and not self._continues(current):
+                start_row = current  # its predecessor names who or what it means
+        return borrowed, start_row
+
+    def _continues(self, row: int) -> bool:
+        """True if sentence ``row`` refers back to the one before it in the same paragraph."""
+        if row <= 0:
+            return False
+        ordinal, start, _ = self.index.sentences[row].tolist()
+        prev_ordinal, _, prev_end = self.index.sentences[row - 1].tolist()
+        if ordinal != prev_ordinal:
+            return False
+        text = self.index.documents[self.index.document_order[ordinal]].text
+        gap = text[prev_end:start]
+        return gap.count("\n") < 2 and refers_back(text[start : start + 40])
 
     def search(self, question: str, top_k: int, mode: Mode | None = None) -> SearchResult:
         mode = mode or self.settings.retrieval_mode
@@ -205,10 +246,13 @@ class Searcher:
                     continue
                 if needs_number and not states_quantity(self.index.sentence_text(row), needs_number):
                     continue
-                lexical = overlap(query_weights, words)
+                borrowed, start_row = self._context(row)
+                start_row = max(start_row, chunk.first_sentence)  # the answer stays inside its passage
+                lexical = overlap(query_weights, words | borrowed)
                 score = (sim + s.answer_passage_weight * hit.cosine + s.answer_lexical_weight * lexical) / total
                 if best is None or score > best.score:
-                    _, start, end = self.index.sentences[row].tolist()
+                    start = int(self.index.sentences[start_row][1])
+                    end = int(self.index.sentences[row][2])
                     best = Answer(passage=rank, start=start, end=end, score=score)
         if best is None or best.score < s.abstain_threshold:
             return None, []

@@ -69,6 +69,18 @@ def test_a_byline_or_heading_is_never_the_answer(client: TestClient) -> None:
     assert len(body["answer"]["text"].split()) >= 4, body["answer"]["text"]
 
 
+def test_an_answer_that_opens_with_he_also_quotes_who_he_is(client: TestClient) -> None:
+    # The sentence that answers is 'He pointed out that … four perspectives: poverty, …'; the
+    # name the question uses is in the sentence before it, which the answer quotes too.
+    body = ask(client, "From which perspectives is human security becoming more significant in Asia, "
+               "according to the JICA Research Institute?")
+    assert body["answer"] is not None
+    text = body["answer"]["text"]
+    assert "poverty, non-traditional security, post-conflict fragility" in text
+    assert text.startswith("Dr. Tsunekawa introduced that JICA Research Institute"), text
+    assert text in body["passages"][body["answer"]["passage"]]["text"]
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
