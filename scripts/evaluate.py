@@ -4,7 +4,9 @@
 In-process by default (loads the index and model); ``--url http://127.0.0.1:8000`` asks a
 running service instead. Prints a Markdown table: hit@1/3/5/10, MRR@10, answer-sentence
 accuracy, false-abstain rate on answerable and abstain rate on unanswerable questions, and
-latency p50/p95, for the tuning half, the held-out half and both.
+latency p50/p95, for the tuning half, the held-out half and both. Settings come from the
+environment as for the service: ``HSQA_RERANKER_MODEL=/models/my-cross-encoder`` evaluates
+with the reranking stage.
 """
 
 from __future__ import annotations

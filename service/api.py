@@ -162,6 +162,7 @@ def health(request: Request) -> Health:
         chunks=manifest["counts"]["chunks"],
         model=manifest["model"]["id"],
         query_encoder=rt.embedder.runtime,
+        reranker=rt.reranker.model_id if rt.reranker else None,
         index_built_at=manifest["built_at"],
         reload_error=request.app.state.reloader.error,
     )

@@ -13,6 +13,7 @@ from service.config import Settings
 from service.embedding import Embedder, Encoder
 from service.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
 from service.errors import IndexUnavailable
+from service.reranking import Reranker
 from service.search import Searcher
 from service.store import load_index
 
@@ -25,25 +26,30 @@ class Runtime:
     embedder: Encoder
     searcher: Searcher | None
     index_error: str | None
+    reranker: Reranker | None = None
 
     @classmethod
-    def start(cls, settings: Settings, embedder: Encoder | None = None) -> Runtime:
-        """Load the model (unless given: ONNX when the index has a verified export, else
-        torch) and the published index."""
+    def start(cls, settings: Settings, embedder: Encoder | None = None, reranker: Reranker | None = None) -> Runtime:
+        """Load the models (unless given: ONNX when the index has a verified export, else
+        torch; the reranker if one is set) and the published index. A reranker that is set
+        but cannot be loaded stops the start: serving without the stage asked for would
+        quietly change every ranking."""
         embedder = embedder or load_encoder(settings)
+        if reranker is None and settings.reranker_model:
+            reranker = Reranker(settings.reranker_model)
         try:
             index = load_index(settings.index_dir, expected_model=settings.model)
         except IndexUnavailable as exc:
             log.error("serving without an index: %s", exc)
-            return cls(settings, embedder, None, str(exc))
+            return cls(settings, embedder, None, str(exc), reranker)
         if index.manifest["model"]["dimension"] != embedder.dimension:
             error = (
                 f"index vectors have dimension {index.manifest['model']['dimension']} but model "
                 f"{settings.model!r} makes {embedder.dimension}; rebuild the index"
             )
             log.error("%s", error)
-            return cls(settings, embedder, None, error)
-        return cls(settings, embedder, Searcher(index, embedder, settings), None)
+            return cls(settings, embedder, None, error, reranker)
+        return cls(settings, embedder, Searcher(index, embedder, settings, reranker), None, reranker)
 
     def require_searcher(self) -> Searcher:
         if self.searcher is None:

@@ -122,6 +122,7 @@ class Health(BaseModel):
     chunks: int
     model: str
     query_encoder: str = Field("torch", description="'onnx' or 'torch': what embeds questions.")
+    reranker: str | None = Field(None, description="The cross-encoder reordering passages, if one is set.")
     index_built_at: str | None
     index_error: str | None = None
     reload_error: str | None = Field(None, description="Why the last published index was refused, if it was.")

@@ -21,6 +21,7 @@ from service.lexical import (
     states_quantity,
     wants_quantity,
 )
+from service.reranking import Reranker
 from service.store import IndexData
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -35,7 +36,7 @@ CONTEXT_SENTENCES = 2
 @dataclass(frozen=True)
 class Hit:
     chunk: int
-    score: float  # the ranking score: cosine in dense mode, fused score otherwise
+    score: float  # the ranking score: the reranker's if one is set, else cosine (dense) or fused
     cosine: float  # cosine similarity of question and passage, whatever the mode
 
 
@@ -77,10 +78,13 @@ def rrf(rankings: list[tuple[np.ndarray, float]], k: int) -> dict[int, float]:
 class Searcher:
     """One index and one model, shared read-only by all requests (no per-request state)."""
 
-    def __init__(self, index: IndexData, embedder: Encoder, settings: Settings) -> None:
+    def __init__(
+        self, index: IndexData, embedder: Encoder, settings: Settings, reranker: Reranker | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.reranker = reranker
         # Analyzed words and word count of each sentence, filled as sentences are first
         # scored; bounded so a huge index cannot grow it without limit. Dies with this index.
         self._sentence_words: dict[int, tuple[frozenset[str], int]] = {}
@@ -168,6 +172,11 @@ class Searcher:
             timings["bm25"] = (t3 - t2) * 1000
             timings["fusion"] = (t4 - t3) * 1000
 
+        if self.reranker is not None:
+            ranked = self._rerank(question, ranked, max(s.rerank_candidates, top_k))
+            t5 = time.perf_counter()
+            timings["rerank"] = (t5 - t4) * 1000
+            t4 = t5
         hits = [
             Hit(chunk=int(i), score=float(score), cosine=self._cosine(qvec, i, cosine))
             for i, score in ranked[:top_k]
@@ -175,6 +184,14 @@ class Searcher:
         answer, unknown = self._answer(question, qvec, hits)
         timings["answer"] = (time.perf_counter() - t4) * 1000
         return SearchResult(question=question, hits=hits, answer=answer, unknown_terms=unknown, timings_ms=timings)
+
+    def _rerank(self, question: str, ranked: list[tuple[int, float]], n: int) -> list[tuple[int, float]]:
+        """The first ``n`` candidates in the reranker's order, scored by it; the rest after."""
+        assert self.reranker is not None
+        head = ranked[:n]
+        scores = self.reranker.scores(question, [self.index.chunk_text(i) for i, _ in head]).tolist()
+        order = sorted(range(len(head)), key=lambda j: (-scores[j], j))
+        return [(head[j][0], scores[j]) for j in order] + ranked[n:]
 
     def _by_best_sentence(self, qvec: np.ndarray, *candidates: np.ndarray) -> np.ndarray:
         """The candidate passages ranked by their best sentence's cosine to the question: a
