@@ -18,10 +18,16 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+# An acronym's plural ('SDGs', 'NGOs', 'IDPs'): Snowball leaves 'sdgs', which would not match
+# the 'SDG' of a question.
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")
+
+
 def analyze(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, Snowball-stemmed tokens of each text."""
+    """Lower-cased, stop-word-free, Snowball-stemmed tokens of each text; an acronym's plural
+    is its singular. Changing what this returns changes the index format (store.FORMAT_VERSION)."""
     tokens = bm25s.tokenize(
-        list(texts),
+        [_ACRONYM_PLURAL.sub(r"\1", t) for t in texts],
         lower=True,
         stopwords=list(STOPWORDS_EN_PLUS),
         stemmer=_stemmer(),
@@ -86,6 +92,10 @@ _YEAR_OR_DATE = re.compile(
     re.I,
 )
 
+# A capitalised number word past a sentence's start is part of a name ('Delivering as One',
+# 'Session One'), not a count.
+_NAMED_NUMBER = re.compile(r"(?<=\S)(\W+)(One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b")
+
 Quantity = Literal["count", "number"]
 
 
@@ -102,6 +112,7 @@ def states_quantity(sentence: str, kind: Quantity = "number") -> bool:
     """True if ``sentence`` states the kind of number ``wants_quantity`` asked for."""
     if kind == "count":
         sentence = _YEAR_OR_DATE.sub(" ", sentence)
+        sentence = _NAMED_NUMBER.sub(" ", sentence)
     return bool(_NUMBER.search(sentence))
 
 

@@ -10,12 +10,12 @@ from service.config import Settings
 from service.embedding import Embedder
 from service.indexer import build_index, main, stale_reason
 from service.corpus import load_corpus
-from service.store import load_index, read_manifest
+from service.store import FORMAT_VERSION, load_index, read_manifest
 
 
 def test_manifest_describes_the_build(built_index: Path) -> None:
     m = read_manifest(built_index)
-    assert m["format_version"] == 1
+    assert m["format_version"] == FORMAT_VERSION
     assert m["model"] == {"id": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256}
     assert m["chunking"] == {"target_chars": 700, "max_chars": 1100, "overlap_sentences": 1}
     assert m["counts"]["documents"] == 5

@@ -84,7 +84,7 @@ def test_a_broken_published_index_is_refused_and_the_old_one_serves(live: tuple[
     current = settings.index_dir / "current"
     broken = settings.index_dir / "builds" / "broken"
     broken.mkdir()
-    (broken / "manifest.json").write_text('{"format_version": 1, "model": {"id": "x"')
+    (broken / "manifest.json").write_text('{"format_version": 2, "model": {"id": "x"')
     tmp_link = settings.index_dir / ".swap"
     os.symlink(Path("builds") / "broken", tmp_link)
     os.replace(tmp_link, current)

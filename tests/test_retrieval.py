@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.lexical import states_quantity, wants_quantity
+from service.lexical import analyze, states_quantity, wants_quantity
 from tests.conftest import DATA, read_jsonl
 
 CORE = read_jsonl(DATA / "core_questions.jsonl")
@@ -103,9 +103,17 @@ def test_questions_that_want_a_number_are_recognised(question: str, kind: str | 
         ("On July 28, 2000, the Ministry hosted the symposium.", False, True),
         ("He reported on the G8 Kyushu-Okinawa Summit.", False, True),
         ("The 21st session was held in Geneva.", False, True),
+        ('The Fund let the agencies practise "Delivering as One."', False, True),
+        ("Three crucial priorities were named in Session One.", True, True),
         ("Human security puts people first.", False, False),
     ],
 )
 def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(sentence: str, count: bool, number: bool) -> None:
     assert states_quantity(sentence, "count") is count
     assert states_quantity(sentence, "number") is number
+
+
+def test_an_acronym_and_its_plural_are_one_word_to_bm25() -> None:
+    # A question about 'the SDG principle' must match a text about 'the SDGs'.
+    assert analyze(["the SDGs, NGOs and IDPs"]) == analyze(["the SDG, NGO and IDP"])
+    assert analyze(["four Ps"]) == [["four", "ps"]]  # one capital and an s: not an acronym plural
