@@ -41,6 +41,7 @@ def test_ogata_question_from_the_readme_returns_the_symposium_passage(client: Te
     assert top["citation"]["document_id"] == "mofa-2000-international-symposium-on-human-security"
     assert "three crucial priorities" in top["text"]
     assert body["answer"] is not None
+    assert "three crucial priorities" in body["answer"]["text"]  # 'She also identified … the three …'
     assert body["answer"]["text"] in body["passages"][body["answer"]["passage"]]["text"]
 
 
