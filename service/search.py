@@ -51,6 +51,21 @@ class Answer:
     score: float
 
 
+@dataclass(frozen=True)
+class _Sentence:
+    """A sentence as answer scoring sees it. One that opens with a pronoun ('He pointed out …
+    four perspectives') borrows the words of the sentences it refers back to (up to the one
+    that does not, ``CONTEXT_SENTENCES`` back at most: its head), so a question naming 'Dr. Tsunekawa' one sentence earlier
+    finds it; when its direct predecessor is that head, the answer quotes both (start_row), so
+    the reader knows who 'he' is."""
+
+    words: frozenset[str]  # analyzed words, for overlap with the question
+    length: int  # words, to tell a byline or heading from a sentence
+    borrowed: frozenset[str]  # words of the sentences it refers back to
+    start_row: int  # where its answer span starts: itself, or its predecessor
+    head: int  # the sentence it refers back to (itself if it does not)
+
+
 @dataclass
 class SearchResult:
     question: str
@@ -88,45 +103,34 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
-        # Analyzed words and word count of each sentence, filled as sentences are first
-        # scored; bounded so a huge index cannot grow it without limit. Dies with this index.
-        self._sentence_words: dict[int, tuple[frozenset[str], int]] = {}
+        # What answer scoring needs of each sentence, filled as sentences are first scored;
+        # bounded so a huge index cannot grow it without limit. Dies with this index.
+        self._sentences: dict[int, _Sentence] = {}
         # Each passage's sentence rows [first, last), as an array for the best-sentence ranking.
         self._sentence_bounds = np.array(
             [(c.first_sentence, c.last_sentence) for c in index.chunks], dtype=np.int64
         ).reshape(-1, 2)
 
-    def _words(self, row: int) -> tuple[frozenset[str], int]:
-        """A sentence's analyzed words (for overlap with the question) and its word count."""
-        words = self._sentence_words.get(row)
-        if words is None:
+    def _sentence(self, row: int) -> _Sentence:
+        """What answer scoring needs of a sentence that does not depend on the question."""
+        info = self._sentences.get(row)
+        if info is None:
             text = self.index.sentence_text(row)
-            words = frozenset(analyze([text])[0]), len(text.split())
-            if len(self._sentence_words) < SENTENCE_WORDS_CACHED:
-                self._sentence_words[row] = words
-        return words
+            words = frozenset(analyze([text])[0])
+            borrowed: frozenset[str] = frozenset()
+            head = row
+            while head > row - CONTEXT_SENTENCES and self._refers_back(head):
+                head -= 1
+                borrowed |= self._sentence(head).words
+            start_row = head if head == row - 1 else row  # its predecessor names who is meant
+            info = _Sentence(words, len(text.split()), borrowed, start_row, head)
+            if len(self._sentences) < SENTENCE_WORDS_CACHED:
+                self._sentences[row] = info
+        return info
 
-    def _context(self, row: int) -> tuple[frozenset[str], int, int]:
-        """What a sentence that refers back takes from the sentences before it: their words,
-        the row its answer span starts at, and the row it reaches back to (``row`` itself
-        when it does not refer back). 'He pointed out … four perspectives' answers a question
-        about 'Dr. Tsunekawa' named one sentence earlier: it scores with his name, and when
-        that sentence is its direct predecessor the answer quotes both, so the reader knows
-        who 'he' is. Only within one paragraph, and at most ``CONTEXT_SENTENCES`` back."""
-        borrowed: frozenset[str] = frozenset()
-        start_row = row
-        current = row
-        for _ in range(CONTEXT_SENTENCES):
-            if not self._continues(current):
-                break
-            current -= 1
-            borrowed |= self._words(current)[0]
-            if current == row - 1 and not self._continues(current):
-                start_row = current  # its predecessor names who or what it means
-        return borrowed, start_row, current
-
-    def _continues(self, row: int) -> bool:
-        """True if sentence ``row`` refers back to the one before it in the same paragraph."""
+    def _refers_back(self, row: int) -> bool:
+        """True if sentence ``row`` opens with a pronoun for something in the sentence before
+        it, in the same paragraph."""
         if row <= 0:
             return False
         ordinal, start, _ = self.index.sentences[row].tolist()
@@ -134,8 +138,7 @@ class Searcher:
         if ordinal != prev_ordinal:
             return False
         text = self.index.documents[self.index.document_order[ordinal]].text
-        gap = text[prev_end:start]
-        return gap.count("\n") < 2 and refers_back(text[start : start + 40])
+        return text.count("\n", prev_end, start) < 2 and refers_back(text[start : start + 40])
 
     def search(self, question: str, top_k: int, mode: Mode | None = None) -> SearchResult:
         mode = mode or self.settings.retrieval_mode
@@ -262,19 +265,18 @@ class Searcher:
             seen.update(rows)
             sims = self.index.sentence_vectors[rows] @ qvec
             for row, sim in zip(rows, sims.tolist(), strict=True):
-                words, length = self._words(row)
-                if length < ANSWER_MIN_WORDS:
+                info = self._sentence(row)
+                if info.length < ANSWER_MIN_WORDS:
                     continue
                 if needs_number and not states_quantity(self.index.sentence_text(row), needs_number):
                     continue
-                borrowed, start_row, head = self._context(row)
-                start_row = max(start_row, chunk.first_sentence)  # the answer stays inside its passage
-                if head != row:  # 'She also identified…' shares in the closeness of whom 'she' means
-                    head_sim = float(self.index.sentence_vectors[head] @ qvec)
+                if info.head != row:  # 'She also identified…' shares in the closeness of whom 'she' means
+                    head_sim = float(self.index.sentence_vectors[info.head] @ qvec)
                     sim = max(sim, CONTEXT_SIMILARITY_SHARE * head_sim + (1 - CONTEXT_SIMILARITY_SHARE) * sim)
-                lexical = overlap(query_weights, words | borrowed)
+                lexical = overlap(query_weights, info.words | info.borrowed)
                 score = (sim + s.answer_passage_weight * hit.cosine + s.answer_lexical_weight * lexical) / total
                 if best is None or score > best.score:
+                    start_row = max(info.start_row, chunk.first_sentence)  # the answer stays in its passage
                     start = int(self.index.sentences[start_row][1])
                     end = int(self.index.sentences[row][2])
                     best = Answer(passage=rank, start=start, end=end, score=score)
