@@ -92,7 +92,7 @@ def breakdown(settings: Settings, questions: list[str], rounds: int) -> str:
             t = time.perf_counter()
             AskResponse.model_validate(body).model_dump_json()
             stages.setdefault("serialisation", []).append((time.perf_counter() - t) * 1000)
-    order = ["embed", "dense", "bm25", "fusion", "answer", "serialisation", "search total"]
+    order = ["embed", "dense", "bm25", "fusion", "rerank", "answer", "serialisation", "search total"]
     rows = [[name, round(ms(stages[name]), 3), round(ms(stages[name], 95), 3)] for name in order if name in stages]
     return (f"(a) in-process cost of one /ask (hybrid + answer sentence; query encoder: {runtime.embedder.runtime}); "
             f"{len(stages['embed'])} questions\n\n" + table(["stage", "p50 ms", "p95 ms"], rows))

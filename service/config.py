@@ -125,7 +125,7 @@ class Settings(BaseSettings):
         ge=1,
         le=200,
         description="How many of the first stage's passages the reranker reorders (each costs a model "
-        "call: ~30 ms per passage for a MiniLM-L6 cross-encoder on 2 CPU cores, measured).",
+        "call: ~35 ms per passage for a MiniLM-L6 cross-encoder on 2 CPU cores, measured).",
     )
     answer_passages: int = Field(
         5, ge=1, le=20, description="The answer sentence is sought in this many top passages."
