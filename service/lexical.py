@@ -72,7 +72,8 @@ def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]
     missing = []
     for i, term in enumerate(terms):
         tokens = [tok for j in range(3) for tok in analyzed[3 * i + j]]
-        if tokens and not any(vocabulary(tok) for tok in tokens):
+        # A stop word is no name, capitalised or not ('the three As'): skip it.
+        if analyzed[3 * i] and not any(vocabulary(tok) for tok in tokens):
             missing.append(term)
     return missing
 

@@ -78,7 +78,8 @@ class Passage(BaseModel):
 class Answer(BaseModel):
     text: str = Field(
         description="The sentence that best answers the question, verbatim; two adjacent sentences "
-        "when the answering one opens with a pronoun ('He said…') for someone named in the one before."
+        "when the answering one opens with a pronoun ('He said…') for someone named in the one before, "
+        "or ends in a colon ('He highlighted the following points:') before what it introduces."
     )
     passage: int = Field(description="0-based index into passages of the passage holding it.")
     start: int = Field(description="Offset of the answer in the document text.")

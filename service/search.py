@@ -57,12 +57,14 @@ class _Sentence:
     four perspectives') borrows the words of the sentences it refers back to (up to the one
     that does not, ``CONTEXT_SENTENCES`` back at most: its head), so a question naming 'Dr. Tsunekawa' one sentence earlier
     finds it; when its direct predecessor is that head, the answer quotes both (start_row), so
-    the reader knows who 'he' is."""
+    the reader knows who 'he' is. One that ends in a colon ('He highlighted the following
+    points:') quotes the sentence it introduces instead: the list is what answers."""
 
     words: frozenset[str]  # analyzed words, for overlap with the question
     length: int  # words, to tell a byline or heading from a sentence
     borrowed: frozenset[str]  # words of the sentences it refers back to
     start_row: int  # where its answer span starts: itself, or its predecessor
+    end_row: int  # where it ends: itself, or the next sentence when it ends in a colon
     head: int  # the sentence it refers back to (itself if it does not)
 
 
@@ -123,22 +125,30 @@ class Searcher:
                 head -= 1
                 borrowed |= self._sentence(head).words
             start_row = head if head == row - 1 else row  # its predecessor names who is meant
-            info = _Sentence(words, len(text.split()), borrowed, start_row, head)
+            end_row = row
+            if text.rstrip().endswith(":") and self._gap_before(row + 1) is not None:
+                start_row, end_row = row, row + 1  # what it introduces matters more
+            info = _Sentence(words, len(text.split()), borrowed, start_row, end_row, head)
             if len(self._sentences) < SENTENCE_WORDS_CACHED:
                 self._sentences[row] = info
         return info
 
     def _refers_back(self, row: int) -> bool:
         """True if sentence ``row`` opens with a pronoun for something in the sentence before
-        it, in the same paragraph."""
-        if row <= 0:
-            return False
+        it, in the same paragraph (no blank line between)."""
+        gap = self._gap_before(row)
+        return gap is not None and gap.count("\n") < 2 and refers_back(self.index.sentence_text(row)[:40])
+
+    def _gap_before(self, row: int) -> str | None:
+        """The text between sentence ``row - 1`` and sentence ``row``; None if they are not
+        in the same document."""
+        if row <= 0 or row >= len(self.index.sentences):
+            return None
         ordinal, start, _ = self.index.sentences[row].tolist()
         prev_ordinal, _, prev_end = self.index.sentences[row - 1].tolist()
         if ordinal != prev_ordinal:
-            return False
-        text = self.index.documents[self.index.document_order[ordinal]].text
-        return text.count("\n", prev_end, start) < 2 and refers_back(text[start : start + 40])
+            return None
+        return self.index.documents[self.index.document_order[ordinal]].text[prev_end:start]
 
     def search(self, question: str, top_k: int, mode: Mode | None = None) -> SearchResult:
         mode = mode or self.settings.retrieval_mode
@@ -276,9 +286,11 @@ class Searcher:
                 lexical = overlap(query_weights, info.words | info.borrowed)
                 score = (sim + s.answer_passage_weight * hit.cosine + s.answer_lexical_weight * lexical) / total
                 if best is None or score > best.score:
-                    start_row = max(info.start_row, chunk.first_sentence)  # the answer stays in its passage
+                    # The answer stays inside its passage.
+                    start_row = max(info.start_row, chunk.first_sentence)
+                    end_row = min(info.end_row, chunk.last_sentence - 1)
                     start = int(self.index.sentences[start_row][1])
-                    end = int(self.index.sentences[row][2])
+                    end = int(self.index.sentences[end_row][2])
                     best = Answer(passage=rank, start=start, end=end, score=score)
         if best is None or best.score < s.abstain_threshold:
             return None, []

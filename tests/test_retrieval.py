@@ -82,6 +82,16 @@ def test_an_answer_that_opens_with_he_also_quotes_who_he_is(client: TestClient) 
     assert text in body["passages"][body["answer"]["passage"]]["text"]
 
 
+def test_a_sentence_ending_in_a_colon_is_answered_with_what_it_introduces(client: TestClient) -> None:
+    # 'As' is a capitalised stop word here, not a name the corpus lacks.
+    body = ask(client, "What are the three As of human security?")
+    assert body["answer"] is not None
+    text = body["answer"]["text"]
+    assert text.startswith('They discussed the "three As" of human security (areas, actions, and actors):'), text
+    assert "Areas: Specific areas identified as being closely linked to human survival" in text
+    assert text in body["passages"][body["answer"]["passage"]]["text"]
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
