@@ -41,8 +41,11 @@ def metadata_hash(doc: Document) -> str:
 
 
 def build_signature(settings: Settings) -> dict[str, Any]:
-    """Everything besides the texts that changes what an index holds."""
+    """Everything besides the texts that changes what an index holds, the index format
+    included: a new chunker or analyzer (a format bump) re-embeds and rebuilds, so cached
+    vectors of old passage boundaries are never reused."""
     return {
+        "format_version": FORMAT_VERSION,
         "model": settings.model,
         "chunking": settings.chunking.model_dump(),
         "embed_context": settings.embed_context,
@@ -56,7 +59,7 @@ def stale_reason(settings: Settings, documents: list[Document]) -> str | None:
     except IndexUnavailable as exc:
         return str(exc)
     if manifest.get("signature") != build_signature(settings):
-        return "model or chunking settings changed"
+        return "model, chunking settings or index format changed"
     built = {k: (v["sha256"], v["metadata_sha256"]) for k, v in manifest["documents"].items()}
     now = {d.id: (d.sha256, metadata_hash(d)) for d in documents}
     if built != now:

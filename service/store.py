@@ -39,7 +39,7 @@ from service.corpus import Document
 from service.errors import IndexUnavailable
 from service.vector_index import read_vector_index, write_vector_index
 
-FORMAT_VERSION = 2  # 2: BM25 tokens with acronym plurals singular (lexical.analyze)
+FORMAT_VERSION = 2  # 2: acronym plurals singular in BM25 (lexical.analyze); unmarked footnotes are noise (chunking)
 MANIFEST = "manifest.json"
 CURRENT = "current"
 BUILDS = "builds"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,23 @@ def test_real_corpus_noise_is_never_in_a_passage() -> None:
             passage = doc.text[c.start : c.end]
             for noise in ("【画像】", "Back to Index", "%!s(<nil>)", "^{"):
                 assert noise not in passage, (doc.id, passage[:80])
+            # Footnotes that lost their marker at a page break: their references.
+            for reference in ("rum, 15 (2) (2003)", "(New York: Oxford University Press, 1994)", "(2001): pp. 87"):
+                assert reference not in passage, (doc.id, passage[:80])
+
+
+@pytest.mark.parametrize(
+    ("line", "noise"),
+    [
+        ("New Dimensions of Human Security (New York: Oxford University Press, 1994), p. 3.", True),
+        ("George MacLean, »Instituting«, Australian Journal, 54 (3) (2000): pp. 269–76.", True),
+        ("The Commission (CHS) was set up in early 2001, co-chaired by Sadako Ogata.", False),
+        ("SDGs and Human Security (Based on: Higashi and Mine, “Chapter 1”, Nippon Hyoronsha, 2017).", False),
+        ("In 1994 (the year of the UNDP report) the idea spread: see below.", False),
+    ],
+)
+def test_a_footnote_without_its_marker_is_noise_by_its_reference(line: str, noise: bool) -> None:
+    assert is_noise(line) is noise
 
 
 def test_real_corpus_sections_are_the_nearest_headings() -> None:

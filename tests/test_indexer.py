@@ -79,7 +79,7 @@ def test_staleness_follows_the_corpus(corpus_copy: Path, index_dir: Path, embedd
     assert "jica-what-is-human-security" in (stale_reason(settings, load_corpus(corpus_copy).documents) or "")
     other = settings.model_copy(update={"embed_context": True})
     build_index(settings, embedder=embedder, progress=False)
-    assert stale_reason(other, load_corpus(corpus_copy).documents) == "model or chunking settings changed"
+    assert stale_reason(other, load_corpus(corpus_copy).documents) == "model, chunking settings or index format changed"
 
 
 def test_the_script_refuses_an_empty_corpus_and_keeps_the_old_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
