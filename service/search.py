@@ -61,7 +61,7 @@ class _Sentence:
     points:') quotes the sentence it introduces instead: the list is what answers."""
 
     words: frozenset[str]  # analyzed words, for overlap with the question
-    length: int  # words, to tell a byline or heading from a sentence
+    can_answer: bool  # False for a heading, a byline or a question
     borrowed: frozenset[str]  # words of the sentences it refers back to
     start_row: int  # where its answer span starts: itself, or its predecessor
     end_row: int  # where it ends: itself, or the next sentence when it ends in a colon
@@ -128,7 +128,11 @@ class Searcher:
             end_row = row
             if text.rstrip().endswith(":") and self._gap_before(row + 1) is not None:
                 start_row, end_row = row, row + 1  # what it introduces matters more
-            info = _Sentence(words, len(text.split()), borrowed, start_row, end_row, head)
+            # A heading or a byline ('Professor KURUSU Kaoru') may be the closest match but
+            # never answers; nor does a question the text asks ('Does human security make a
+            # difference in national foreign policies?').
+            can_answer = len(text.split()) >= ANSWER_MIN_WORDS and not text.rstrip("\"'”’») ").endswith("?")
+            info = _Sentence(words, can_answer, borrowed, start_row, end_row, head)
             if len(self._sentences) < SENTENCE_WORDS_CACHED:
                 self._sentences[row] = info
         return info
@@ -255,9 +259,10 @@ class Searcher:
 
         A sentence scores its own cosine, plus a share of its passage's (a sentence in a passage
         about the question's subject beats an equally close one elsewhere), plus its IDF-weighted
-        share of the question's words (rare words like 'priorities' count most). A 'how many'
+        share of the question's words (rare words like 'priorities' count most); one that opens
+        with a pronoun also scores with what it refers back to (see ``_Sentence``). A 'how many'
         question needs a sentence stating a count, a 'when' question one stating a number or
-        date; a sentence under four words (a byline, a heading) never answers."""
+        date; a sentence under four words (a byline, a heading) or a question never answers."""
         s = self.settings
         unknown = missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)
         if unknown:
@@ -276,7 +281,7 @@ class Searcher:
             sims = self.index.sentence_vectors[rows] @ qvec
             for row, sim in zip(rows, sims.tolist(), strict=True):
                 info = self._sentence(row)
-                if info.length < ANSWER_MIN_WORDS:
+                if not info.can_answer:
                     continue
                 if needs_number and not states_quantity(self.index.sentence_text(row), needs_number):
                     continue

@@ -70,6 +70,14 @@ def test_a_byline_or_heading_is_never_the_answer(client: TestClient) -> None:
     assert len(body["answer"]["text"].split()) >= 4, body["answer"]["text"]
 
 
+def test_a_question_the_text_asks_is_never_the_answer(client: TestClient) -> None:
+    # The closest sentence is the article's own 'Does human security make a difference in
+    # national foreign policies?'.
+    body = ask(client, "What is the difference between human security and national security?")
+    assert body["answer"] is not None
+    assert not body["answer"]["text"].rstrip().endswith("?"), body["answer"]["text"]
+
+
 def test_an_answer_that_opens_with_he_also_quotes_who_he_is(client: TestClient) -> None:
     # The sentence that answers is 'He pointed out that … four perspectives: poverty, …'; the
     # name the question uses is in the sentence before it, which the answer quotes too.
