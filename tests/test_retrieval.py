@@ -70,6 +70,17 @@ def test_a_byline_or_heading_is_never_the_answer(client: TestClient) -> None:
     assert len(body["answer"]["text"].split()) >= 4, body["answer"]["text"]
 
 
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [("What did Dr. Surin say?", "not mutually controversial"), ("What did Ms. Doden talk about?", "maternity record books")],
+)
+def test_a_short_question_about_a_speaker_gets_what_they_said(client: TestClient, question: str, said: str) -> None:
+    # Short and vague, so far from any passage (answer score ~0.35), yet plainly answerable.
+    body = ask(client, question)
+    assert body["answer"] is not None
+    assert said in body["answer"]["text"]
+
+
 def test_a_question_the_text_asks_is_never_the_answer(client: TestClient) -> None:
     # The closest sentence is the article's own 'Does human security make a difference in
     # national foreign policies?'.
