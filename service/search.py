@@ -54,11 +54,12 @@ class Answer:
 @dataclass(frozen=True)
 class _Sentence:
     """A sentence as answer scoring sees it. One that opens with a pronoun ('He pointed out …
-    four perspectives') borrows the words of the sentences it refers back to (up to the one
-    that does not, ``CONTEXT_SENTENCES`` back at most: its head), so a question naming 'Dr. Tsunekawa' one sentence earlier
-    finds it; when its direct predecessor is that head, the answer quotes both (start_row), so
-    the reader knows who 'he' is. One that ends in a colon ('He highlighted the following
-    points:') quotes the sentence it introduces instead: the list is what answers."""
+    four perspectives') borrows the words of the sentences it refers back to, up to its head
+    (the first that does not, ``CONTEXT_SENTENCES`` back at most), so a question naming
+    'Dr. Tsunekawa' one sentence earlier finds it; when its direct predecessor is that head,
+    the answer quotes both (start_row), so the reader knows who 'he' is. One that ends in a
+    colon ('He highlighted the following points:') quotes the sentence it introduces instead:
+    the list is what answers."""
 
     words: frozenset[str]  # analyzed words, for overlap with the question
     can_answer: bool  # False for a heading, a byline or a question
@@ -123,7 +124,8 @@ class Searcher:
             head = row
             while head > row - CONTEXT_SENTENCES and self._refers_back(head):
                 head -= 1
-                borrowed |= self._sentence(head).words
+                known = self._sentences.get(head)  # not self._sentence(): no recursion down a chain
+                borrowed |= known.words if known else frozenset(analyze([self.index.sentence_text(head)])[0])
             start_row = head if head == row - 1 else row  # its predecessor names who is meant
             end_row = row
             if text.rstrip().endswith(":") and self._gap_before(row + 1) is not None:
@@ -194,7 +196,7 @@ class Searcher:
             timings["fusion"] = (t4 - t3) * 1000
 
         if self.reranker is not None:
-            ranked = self._rerank(question, ranked, max(s.rerank_candidates, top_k))
+            ranked = self._rerank(self.reranker, question, ranked, max(s.rerank_candidates, top_k))
             t5 = time.perf_counter()
             timings["rerank"] = (t5 - t4) * 1000
             t4 = t5
@@ -206,11 +208,12 @@ class Searcher:
         timings["answer"] = (time.perf_counter() - t4) * 1000
         return SearchResult(question=question, hits=hits, answer=answer, unknown_terms=unknown, timings_ms=timings)
 
-    def _rerank(self, question: str, ranked: list[tuple[int, float]], n: int) -> list[tuple[int, float]]:
+    def _rerank(
+        self, reranker: Reranker, question: str, ranked: list[tuple[int, float]], n: int
+    ) -> list[tuple[int, float]]:
         """The first ``n`` candidates in the reranker's order, scored by it; the rest after."""
-        assert self.reranker is not None
         head = ranked[:n]
-        scores = self.reranker.scores(question, [self.index.chunk_text(i) for i, _ in head]).tolist()
+        scores = reranker.scores(question, [self.index.chunk_text(i) for i, _ in head]).tolist()
         order = sorted(range(len(head)), key=lambda j: (-scores[j], j))
         return [(head[j][0], scores[j]) for j in order] + ranked[n:]
 

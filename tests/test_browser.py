@@ -59,7 +59,7 @@ def test_ask_read_the_answer_and_follow_the_citation(page: Page, live_url: str, 
 
     page.wait_for_url("**/?q=*")
     answer = page.locator(".answer-text")
-    expect(answer).to_contain_text("Ogata")
+    expect(answer).to_contain_text("as the three crucial priorities for the realization of human security")
     first = page.locator("li.passage").first
     expect(first.locator("h3")).to_have_text("International Symposium on Human Security")
     expect(first).to_contain_text("three crucial priorities")
