@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.config import ROOT, Settings
 from service.lexical import analyze, states_quantity, wants_quantity
+from service.runtime import Runtime
 from tests.conftest import DATA, read_jsonl
 
 CORE = read_jsonl(DATA / "core_questions.jsonl")
@@ -147,3 +149,24 @@ def test_an_acronym_and_its_plural_are_one_word_to_bm25() -> None:
     # A question about 'the SDG principle' must match a text about 'the SDGs'.
     assert analyze(["the SDGs, NGOs and IDPs"]) == analyze(["the SDG, NGO and IDP"])
     assert analyze(["four Ps"]) == [["four", "ps"]]  # one capital and an s: not an acronym plural
+
+
+def test_every_answer_is_one_or_two_whole_adjacent_sentences_of_its_passage(settings: Settings) -> None:
+    searcher = Runtime.start(settings).require_searcher()
+    index = searcher.index
+    starts = {(int(o), int(a)): i for i, (o, a, _) in enumerate(index.sentences.tolist())}
+    ends = {(int(o), int(b)): i for i, (o, _, b) in enumerate(index.sentences.tolist())}
+    answered = 0
+    for item in read_jsonl(ROOT / "eval" / "questions.jsonl"):
+        result = searcher.search(item["question"], 10)
+        if result.answer is None:
+            continue
+        answered += 1
+        chunk = index.chunks[result.hits[result.answer.passage].chunk]
+        ordinal = index.document_order.index(chunk.document_id)
+        first = starts.get((ordinal, result.answer.start))
+        last = ends.get((ordinal, result.answer.end))
+        assert first is not None and last is not None, item["question"]  # whole sentences
+        assert last - first in (0, 1), item["question"]  # one, or two adjacent
+        assert chunk.start <= result.answer.start < result.answer.end <= chunk.end  # inside the passage
+    assert answered >= 50
