@@ -44,7 +44,8 @@ class Reloader:
         """Load the published index and swap it in; False (old index kept) if it is unusable."""
         with self._lock:
             target = self.published()
-            fresh = Runtime.start(self.runtime.settings, embedder=self.runtime.embedder, reranker=self.runtime.reranker)
+            current = self.runtime
+            fresh = Runtime.start(current.settings, embedder=current.embedder, reranker=current.reranker)
             if fresh.searcher is None:
                 self.error = f"kept the previous index: {fresh.index_error}"
                 self._refused = target

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.config import Settings
 from service.embedding import resolve_model_path
+from service.reload import Reloader
 from service.runtime import Runtime
 
 QUESTION = "Which fund set up by the Japanese government did Ogata welcome?"
@@ -65,6 +66,15 @@ def test_passages_come_back_in_the_rerankers_order_with_its_scores(
 def test_health_names_the_reranker(reranked: TestClient, client: TestClient, cross_encoder: Path) -> None:
     assert reranked.get("/health").json()["reranker"] == str(cross_encoder)
     assert client.get("/health").json()["reranker"] is None
+
+
+def test_a_reloaded_index_keeps_the_same_reranker(settings: Settings, cross_encoder: Path) -> None:
+    runtime = Runtime.start(settings.model_copy(update={"reranker_model": str(cross_encoder)}))
+    swapped: list[Runtime] = []
+    reloader = Reloader(runtime, on_swap=swapped.append)
+    assert reloader.reload()
+    assert swapped and swapped[0].searcher is not None
+    assert swapped[0].searcher.reranker is runtime.reranker is not None  # loaded once, not again
 
 
 def test_a_reranker_that_cannot_be_loaded_stops_the_start_and_says_how_to_fix_it(
