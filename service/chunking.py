@@ -25,9 +25,11 @@ NOISE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"%!\w?\(\w*=?<nil>\)|%!s\(|<nil>"),  # Go template debris: SDGs%!s(<nil>)
     re.compile(r"^\^\{\d+\.?\}"),  # footnote lines of PDF extractions: ^{12.} ICISS, ...
     # A footnote that lost its marker (continued past a page break): a line holding a full
-    # reference, '(New York: Oxford University Press, 1994)' or '26 (2) (2001): pp. 87–102'.
-    # A heading's source note, '(Based on: Higashi and Mine, …, 2017)', names no city: text.
+    # reference, '(New York: Oxford University Press, 1994)' or '26 (2) (2001): pp. 87–102',
+    # or a web one, '…, available at: http://…, accessed on 31 March 2004'. A heading's
+    # source note, '(Based on: Higashi and Mine, …, 2017)', names no city: it is text.
     re.compile(r"\((1[89]|20)\d\d\): pp?\. ?\w|\([A-Z][\w.'-]*(,? [A-Z][\w.'-]*)*: [^()]*, (1[89]|20)\d\d\)"),
+    re.compile(r"\bavailable at:\s*(https?://|$)|\baccessed on \d{1,2} [A-Z][a-z]+ (1[89]|20)\d\d"),
     re.compile(r"^[\W_]*$"),  # no letter or digit at all: bullets, rules, stray symbols
 )
 

@@ -89,6 +89,9 @@ def test_real_corpus_noise_is_never_in_a_passage() -> None:
     [
         ("New Dimensions of Human Security (New York: Oxford University Press, 1994), p. 3.", True),
         ("George MacLean, »Instituting«, Australian Journal, 54 (3) (2000): pp. 269–76.", True),
+        ("Keizo Obuchi, »Opening Remarks«, Tokyo (12 December 1998), available at:", True),
+        ("http://www.mofa.go.jp/policy/asia9812.html, accessed on 31 March 2004; and Keizo Obuchi", True),
+        ("The report is available at the Ministry's library.", False),
         ("The Commission (CHS) was set up in early 2001, co-chaired by Sadako Ogata.", False),
         ("SDGs and Human Security (Based on: Higashi and Mine, “Chapter 1”, Nippon Hyoronsha, 2017).", False),
         ("In 1994 (the year of the UNDP report) the idea spread: see below.", False),
