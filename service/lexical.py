@@ -79,9 +79,8 @@ def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]
 
 
 _COUNT_QUESTION = re.compile(r"\bhow (many|much)\b", re.I)
-_QUANTITY_QUESTION = re.compile(
-    r"^\W*(how (often|long|large|big|old)|when\b|(in )?(what|which) (year|date|month|decade))", re.I
-)
+_TIME_QUESTION = re.compile(r"^\W*(when\b|(in )?(what|which) (year|date|month|decade))", re.I)
+_QUANTITY_QUESTION = re.compile(r"^\W*how (often|long|large|big|old)\b", re.I)
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozen|half|twice|once|annual|yearly|century|decade)s?\b",
@@ -93,24 +92,35 @@ _YEAR_OR_DATE = re.compile(
     re.I,
 )
 
+_TIME = re.compile(
+    r"\b(1[89]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\b|\b(century|decade)\b"
+)
 # A capitalised number word past a sentence's start is part of a name ('Delivering as One',
 # 'Session One'), not a count.
 _NAMED_NUMBER = re.compile(r"(?<=\S)(\W+)(One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b")
+# A list item's number, '(2) The symposium…' or '3. Participants…', states nothing.
+_LIST_MARKER = re.compile(r"^\W*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s")
 
-Quantity = Literal["count", "number"]
+Quantity = Literal["count", "number", "time"]
 
 
 def wants_quantity(question: str) -> Quantity | None:
     """What kind of number a question's answer must state: a count ('Roughly how many…',
-    'How much…'), where a year or a date is not an answer; any number or date ('When…',
-    'How often…', 'In which year…'); or None."""
+    'How much…'), where a year or a date is not an answer; a time ('When…', 'In which
+    year…'): a year, a month or a century; any number ('How often…', 'How long…'); or None."""
     if _COUNT_QUESTION.search(question):
         return "count"
+    if _TIME_QUESTION.search(question):
+        return "time"
     return "number" if _QUANTITY_QUESTION.search(question) else None
 
 
 def states_quantity(sentence: str, kind: Quantity = "number") -> bool:
     """True if ``sentence`` states the kind of number ``wants_quantity`` asked for."""
+    sentence = _LIST_MARKER.sub(" ", sentence)
+    if kind == "time":
+        return bool(_TIME.search(sentence))
     if kind == "count":
         sentence = _YEAR_OR_DATE.sub(" ", sentence)
         sentence = _NAMED_NUMBER.sub(" ", sentence)

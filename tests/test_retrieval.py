@@ -65,6 +65,13 @@ def test_a_count_question_is_answered_with_a_count_not_a_year(client: TestClient
     assert "approximately 1,000 people" in body["answer"]["text"]
 
 
+def test_a_when_question_is_answered_with_a_date_not_a_name_with_a_digit(client: TestClient) -> None:
+    # The closest sentence names the 'G8 Kyushu-Okinawa Summit' but no date.
+    body = ask(client, "When was the symposium held?")
+    assert body["answer"] is not None
+    assert "July 28, 2000" in body["answer"]["text"]
+
+
 def test_a_byline_or_heading_is_never_the_answer(client: TestClient) -> None:
     # 'Professor KURUSU Kaoru' is a sentence of the interview and its closest match to this.
     body = ask(client, "Apart from freedom from fear and want, which freedom does Professor Kurusu stress?")
@@ -118,8 +125,9 @@ def test_a_sentence_ending_in_a_colon_is_answered_with_what_it_introduces(client
     [
         ("Roughly how many people attended?", "count"),
         ("How much did the fund receive?", "count"),
-        ("When was the Commission set up?", "number"),
-        ("In which year did Japan revise its ODA Charter?", "number"),
+        ("When was the Commission set up?", "time"),
+        ("In which year did Japan revise its ODA Charter?", "time"),
+        ("How long did the symposium last?", "number"),
         ("Who co-chaired the Commission?", None),
     ],
 )
@@ -128,21 +136,25 @@ def test_questions_that_want_a_number_are_recognised(question: str, kind: str | 
 
 
 @pytest.mark.parametrize(
-    ("sentence", "count", "number"),
+    ("sentence", "count", "number", "time"),
     [
-        ("The meeting attracted an audience of approximately 1,000 people.", True, True),
-        ("Three crucial priorities were named.", True, True),
-        ("On July 28, 2000, the Ministry hosted the symposium.", False, True),
-        ("He reported on the G8 Kyushu-Okinawa Summit.", False, True),
-        ("The 21st session was held in Geneva.", False, True),
-        ('The Fund let the agencies practise "Delivering as One."', False, True),
-        ("Three crucial priorities were named in Session One.", True, True),
-        ("Human security puts people first.", False, False),
+        ("The meeting attracted an audience of approximately 1,000 people.", True, True, False),
+        ("Three crucial priorities were named.", True, True, False),
+        ("On July 28, 2000, the Ministry hosted the symposium.", False, True, True),
+        ("He reported on the G8 Kyushu-Okinawa Summit.", False, True, False),
+        ("The 21st session was held in Geneva.", False, True, False),
+        ('The Fund let the agencies practise "Delivering as One."', False, True, False),
+        ("Three crucial priorities were named in Session One.", True, True, False),
+        ("(2) The symposium showed that insecurity is growing.", False, False, False),
+        ("Since the 1990s the concept has spread.", False, True, True),
+        ("Human security puts people first.", False, False, False),
     ],
 )
-def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(sentence: str, count: bool, number: bool) -> None:
+def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(sentence: str, count: bool, number: bool, time: bool) -> None:
+    # A count is not a year; a time is a year, a month or a century; a list marker is neither.
     assert states_quantity(sentence, "count") is count
     assert states_quantity(sentence, "number") is number
+    assert states_quantity(sentence, "time") is time
 
 
 def test_an_acronym_and_its_plural_are_one_word_to_bm25() -> None:
