@@ -81,6 +81,7 @@ def to_response(request: Request, index: IndexData, result: SearchResult, starte
     return AskResponse(
         question=result.question,
         answer=answer,
+        unknown_terms=result.unknown_terms,
         passages=passages,
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )

@@ -93,6 +93,11 @@ class Answer(BaseModel):
 class AskResponse(BaseModel):
     question: str
     answer: Answer | None = Field(description="null when nothing in the corpus answers the question.")
+    unknown_terms: list[str] = Field(
+        default_factory=list,
+        description="Names or numbers in the question that no indexed text mentions ('NATO', '2022'); "
+        "when there are any, answer is null: the texts cannot be about them.",
+    )
     passages: list[Passage]
     took_ms: float
 

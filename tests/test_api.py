@@ -16,8 +16,8 @@ QUESTION = "What did participants say about funding and political will?"
 
 def test_ask_response_has_the_contract_shape(client: TestClient) -> None:
     body = client.post("/ask", json={"question": QUESTION, "top_k": 3}).json()
-    assert set(body) == {"question", "answer", "passages", "took_ms"}
-    assert body["question"] == QUESTION and body["took_ms"] > 0
+    assert set(body) == {"question", "answer", "unknown_terms", "passages", "took_ms"}
+    assert body["question"] == QUESTION and body["took_ms"] > 0 and body["unknown_terms"] == []
     assert len(body["passages"]) == 3
     scores = [p["score"] for p in body["passages"]]
     assert scores == sorted(scores, reverse=True)
@@ -25,6 +25,13 @@ def test_ask_response_has_the_contract_shape(client: TestClient) -> None:
         assert set(p) == {"text", "score", "citation"}
         assert set(p["citation"]) == {"document_id", "title", "source", "date", "section", "start", "end", "page", "url"}
     assert set(body["answer"]) >= {"text", "passage"}
+
+
+def test_a_question_about_something_no_text_mentions_says_what(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "What does NATO mean by climate security?"}).json()
+    assert body["answer"] is None
+    assert body["unknown_terms"] == ["NATO"]
+    assert body["passages"]  # the closest passages still come back
 
 
 def test_every_citation_points_at_its_text_in_the_stored_document(client: TestClient) -> None:

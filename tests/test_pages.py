@@ -38,6 +38,13 @@ def test_results_show_time_and_documents_searched(client: TestClient) -> None:
     assert "5 documents searched in" in html
 
 
+def test_no_answer_says_which_name_the_texts_never_mention(client: TestClient) -> None:
+    html = client.get("/?q=What+did+the+Sendai+Framework+say+about+disaster+risk%3F").text
+    assert "never mention <strong>Sendai</strong>, so they cannot answer this question" in html
+    html = client.get("/?q=How+do+I+boil+an+egg%3F").text
+    assert "do not answer this question" in html and "never mention" not in html
+
+
 def test_document_view_marks_the_cited_range(client: TestClient) -> None:
     text = client.get(f"/documents/{DOC}").json()["text"]
     start = text.index("She also identified")
