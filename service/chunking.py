@@ -37,8 +37,9 @@ _HEADING_MAX_CHARS = 100
 _HEADING_MAX_WORDS = 14
 _HEADING_BAD_ENDINGS = tuple(".,;:")
 
-# A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+# A sentence ends at . ! ? or … followed by whitespace, with any closing quotes or brackets
+# (German-style »…« included) and then any footnote number: '…threats.«¹⁸ Then', '….«6 He'.
+_BOUNDARY = re.compile(r"[.!?…]+(?:[\"'”’»«)\]]+[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]*|[⁰¹²³⁴⁵⁶⁷⁸⁹]+)?(?=\s)")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st no nos vs e.g i.e etc cf p pp vol ed eds jr sr u.s u.n inc ltd "
     "co al fig ch art approx dept gen gov sen rep op loc cit ibid viz".split()

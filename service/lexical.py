@@ -127,6 +127,21 @@ def states_quantity(sentence: str, kind: Quantity = "number") -> bool:
     return bool(_NUMBER.search(sentence))
 
 
+_DEFINE_QUESTION = re.compile(r"\bdefin(e|es|ed|ition|itions)\b", re.I)
+_DEFINES = re.compile(r"\bdefin\w*|\bmeans\b(?! of)|\brefers? to\b|\b(understood|conceived( of)?) as\b", re.I)
+
+
+def wants_definition(question: str) -> bool:
+    """True for 'How does X define …?' or '… definition of …': the answer is a definition."""
+    return bool(_DEFINE_QUESTION.search(question))
+
+
+def gives_definition(sentence: str) -> bool:
+    """True if ``sentence`` says what something means ('defines human security as …',
+    'refers to …', 'is understood as …') rather than merely mentioning it."""
+    return bool(_DEFINES.search(sentence))
+
+
 _REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
 
 

@@ -14,11 +14,13 @@ from service.embedding import Encoder
 from service.lexical import (
     analyze,
     bm25_scores,
+    gives_definition,
     idf_weights,
     missing_terms,
     overlap,
     refers_back,
     states_quantity,
+    wants_definition,
     wants_quantity,
 )
 from service.reranking import Reranker
@@ -264,15 +266,19 @@ class Searcher:
         about the question's subject beats an equally close one elsewhere), plus its IDF-weighted
         share of the question's words (rare words like 'priorities' count most); one that opens
         with a pronoun also scores with what it refers back to (see ``_Sentence``). A 'how many'
-        question needs a sentence stating a count, a 'when' question one stating a number or
-        date; a sentence under four words (a byline, a heading) or a question never answers."""
+        question needs a sentence stating a count, a 'when' question one stating a time; a
+        sentence under four words (a byline, a heading) or a question never answers. A 'define'
+        question prefers a sentence that defines ('defines … as', 'refers to') when the top
+        passages hold one: the answer is the best of those, else the best of all."""
         s = self.settings
         unknown = missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)
         if unknown:
             return None, unknown
         needs_number = wants_quantity(question)
+        needs_definition = wants_definition(question)
         query_weights = idf_weights(self.index.bm25, set(analyze([question])[0]))
         best: Answer | None = None
+        best_definition: Answer | None = None
         seen: set[int] = set()
         total = 1 + s.answer_passage_weight + s.answer_lexical_weight
         for rank, hit in enumerate(hits[: s.answer_passages]):
@@ -293,13 +299,22 @@ class Searcher:
                     sim = max(sim, CONTEXT_SIMILARITY_SHARE * head_sim + (1 - CONTEXT_SIMILARITY_SHARE) * sim)
                 lexical = overlap(query_weights, info.words | info.borrowed)
                 score = (sim + s.answer_passage_weight * hit.cosine + s.answer_lexical_weight * lexical) / total
-                if best is None or score > best.score:
+                better = best is None or score > best.score
+                better_definition = (
+                    needs_definition
+                    and (best_definition is None or score > best_definition.score)
+                    and gives_definition(self.index.sentence_text(row))
+                )
+                if better or better_definition:
                     # The answer stays inside its passage.
                     start_row = max(info.start_row, chunk.first_sentence)
                     end_row = min(info.end_row, chunk.last_sentence - 1)
                     start = int(self.index.sentences[start_row][1])
                     end = int(self.index.sentences[end_row][2])
-                    best = Answer(passage=rank, start=start, end=end, score=score)
+                    answer = Answer(passage=rank, start=start, end=end, score=score)
+                    best = answer if better else best
+                    best_definition = answer if better_definition else best_definition
+        best = best_definition or best
         if best is None or best.score < s.abstain_threshold:
             return None, []
         return best, []

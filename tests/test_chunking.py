@@ -63,6 +63,18 @@ def test_every_sentence_is_in_some_chunk_and_overlap_repeats_one_sentence() -> N
         assert b.first_sentence == a.last_sentence - 1
 
 
+def test_sentences_end_after_german_quotes_and_footnote_numbers() -> None:
+    # The article quotes »like this« and puts footnote numbers after the closing quote.
+    text = "It drew attention: »human security.« However, it was unclear.«6 He said so.«¹⁸ It cost 3.5 million."
+    spans = split_sentences(text, Span(0, len(text)))
+    assert [text[s.start : s.end] for s in spans] == [
+        "It drew attention: »human security.«",
+        "However, it was unclear.«6",
+        "He said so.«¹⁸",
+        "It cost 3.5 million.",
+    ]
+
+
 def test_sentences_do_not_break_after_titles_and_initials() -> None:
     text = "Mrs. Ogata spoke first. Then Prof. Sen and Cheryl O. Igiri replied, e.g. on aid. Done!"
     spans = split_sentences(text, Span(0, len(text)))

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import ROOT, Settings
-from service.lexical import analyze, states_quantity, wants_quantity
+from service.lexical import analyze, gives_definition, states_quantity, wants_definition, wants_quantity
 from service.runtime import Runtime
 from tests.conftest import DATA, read_jsonl
 
@@ -70,6 +70,30 @@ def test_a_when_question_is_answered_with_a_date_not_a_name_with_a_digit(client:
     body = ask(client, "When was the symposium held?")
     assert body["answer"] is not None
     assert "July 28, 2000" in body["answer"]["text"]
+
+
+def test_a_define_question_is_answered_with_a_definition(client: TestClient) -> None:
+    # The closest sentence says how the report 'describes' human security (complementing
+    # national security …); the one that 'defines' it as protecting 'the vital core' answers.
+    body = ask(client, "How does the Commission on Human Security's final report define human security?")
+    assert body["answer"] is not None
+    assert "the vital core of all human lives" in body["answer"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "defines"),
+    [
+        ("The report defines human security as the protection of the vital core.", True),
+        ("Human security refers to the safety of people.", True),
+        ("It is understood as freedom from fear and want.", True),
+        ("The report describes human security as complementing national security.", False),
+        ("Japan achieved this by means of aid.", False),
+    ],
+)
+def test_what_counts_as_a_definition(sentence: str, defines: bool) -> None:
+    assert gives_definition(sentence) is defines
+    assert wants_definition("How does the Commission define human security?")
+    assert not wants_definition("What did the Commission recommend?")
 
 
 def test_a_byline_or_heading_is_never_the_answer(client: TestClient) -> None:
