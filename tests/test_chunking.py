@@ -63,26 +63,21 @@ def test_every_sentence_is_in_some_chunk_and_overlap_repeats_one_sentence() -> N
         assert b.first_sentence == a.last_sentence - 1
 
 
-def test_sentences_end_after_german_quotes_and_footnote_numbers() -> None:
-    # The article quotes »like this« and puts footnote numbers after the closing quote.
-    text = "It drew attention: »human security.« However, it was unclear.«6 He said so.«¹⁸ It cost 3.5 million."
+@pytest.mark.parametrize(
+    "sentences",
+    [
+        # Titles, initials and abbreviations do not end a sentence.
+        ["Mrs. Ogata spoke first.", "Then Prof. Sen and Cheryl O. Igiri replied, e.g. on aid.", "Done!"],
+        # The article quotes »like this« and puts footnote numbers after the closing quote;
+        # a decimal point is no end.
+        ["It drew attention: »human security.«", "However, it was unclear.«6", "He said so.«¹⁸",
+         "It cost 3.5 million."],
+    ],
+)
+def test_sentences_end_where_a_reader_would_end_them(sentences: list[str]) -> None:
+    text = " ".join(sentences)
     spans = split_sentences(text, Span(0, len(text)))
-    assert [text[s.start : s.end] for s in spans] == [
-        "It drew attention: »human security.«",
-        "However, it was unclear.«6",
-        "He said so.«¹⁸",
-        "It cost 3.5 million.",
-    ]
-
-
-def test_sentences_do_not_break_after_titles_and_initials() -> None:
-    text = "Mrs. Ogata spoke first. Then Prof. Sen and Cheryl O. Igiri replied, e.g. on aid. Done!"
-    spans = split_sentences(text, Span(0, len(text)))
-    assert [text[s.start : s.end] for s in spans] == [
-        "Mrs. Ogata spoke first.",
-        "Then Prof. Sen and Cheryl O. Igiri replied, e.g. on aid.",
-        "Done!",
-    ]
+    assert [text[s.start : s.end] for s in spans] == sentences
 
 
 def test_real_corpus_noise_is_never_in_a_passage() -> None:
