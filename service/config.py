@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         description="Prepend the document title and section to each passage before embedding "
         "(the cited text is unchanged).",
     )
+    bm25_context_sentences: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="Sentences before a passage that BM25 also reads (not cited): a passage "
+        "continuing a speech or a list is found by the name said just before it (0: none).",
+    )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
 
     exact_max_passages: int = Field(

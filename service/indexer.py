@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from service.chunking import chunk_text
+from service.chunking import Span, chunk_text
 from service.config import Settings
 from service.corpus import Document, load_corpus
 from service.embed_cache import EmbeddingCache, entry_key
@@ -49,6 +49,7 @@ def build_signature(settings: Settings) -> dict[str, Any]:
         "model": settings.model,
         "chunking": settings.chunking.model_dump(),
         "embed_context": settings.embed_context,
+        "bm25_context_sentences": settings.bm25_context_sentences,
     }
 
 
@@ -75,6 +76,15 @@ def embedding_text(doc: Document, section: str | None, text: str, with_context: 
         return text
     head = doc.title if not section or section == doc.title else f"{doc.title} — {section}"
     return f"{head}\n{text}"
+
+
+def lexical_text(doc: Document, sentences: list[Span], first: int, passage: str, before: int) -> str:
+    """What BM25 reads for a passage: the ``before`` sentences that precede it in the document,
+    then the passage (as embedded). The cited text is unchanged. A passage often starts in
+    the middle of a speech, an interview or a list, and the sentence before it says who is
+    speaking or what is listed (measured: BENCHMARKS.md, 'preceding sentences for BM25')."""
+    context = " ".join(doc.text[s.start : s.end] for s in sentences[max(first - before, 0) : first])
+    return f"{context}\n{passage}" if context else passage
 
 
 def indexing_encoder(settings: Settings) -> Encoder:
@@ -151,7 +161,10 @@ def build_index(
             )
             passages.append(embedding_text(doc, c.section, doc.text[c.start : c.end], settings.embed_context))
         inputs.append((passages, [doc.text[s.start : s.end] for s in chunked.sentences]))
-        bm25_inputs.extend(passages)
+        bm25_inputs.extend(
+            lexical_text(doc, chunked.sentences, c.first_sentence, text, settings.bm25_context_sentences)
+            for c, text in zip(chunked.chunks, passages, strict=True)
+        )
         per_doc[doc.id] = {
             "file": doc.file,
             "sha256": doc.sha256,

@@ -8,7 +8,7 @@ import pytest
 
 from service.config import Settings
 from service.embedding import Embedder
-from service.indexer import build_index, main, stale_reason
+from service.indexer import build_index, lexical_text, main, stale_reason
 from service.corpus import load_corpus
 from service.store import FORMAT_VERSION, load_index, read_manifest
 
@@ -154,3 +154,19 @@ def test_a_chunking_change_misses_the_cache_and_full_re_embeds_everything(
     assert len(build_index(settings, embedder=embedder, progress=False, full=True)["changes"]["embedded"]) == 5
     smaller = settings.model_copy(update={"chunking": settings.chunking.model_copy(update={"target_chars": 500})})
     assert len(build_index(smaller, embedder=embedder, progress=False)["changes"]["embedded"]) == 5
+
+
+def test_bm25_also_reads_the_sentences_before_a_passage(settings: Settings) -> None:
+    # What BM25 reads; the citation stays text[start:end] of the passage alone.
+    from service.chunking import chunk_text
+    from service.corpus import Document
+
+    text = "Professor Sen noted three points. He listed them:\n\n(1) Security is broad. (2) It is local."
+    doc = Document(id="d", file="d.txt", title="T", text=text)
+    sentences = chunk_text(text, settings.chunking).sentences
+    passage = "(1) Security is broad. (2) It is local."
+    assert text[sentences[2].start : sentences[2].end] == "(1) Security is broad."
+    assert lexical_text(doc, sentences, 2, passage, 1) == "He listed them:\n" + passage
+    assert lexical_text(doc, sentences, 2, passage, 2).startswith("Professor Sen noted three points. He listed")
+    assert lexical_text(doc, sentences, 2, passage, 0) == passage
+    assert lexical_text(doc, sentences, 0, passage, 1) == passage  # nothing before the first
