@@ -314,7 +314,8 @@ class Searcher:
                     answer = Answer(passage=rank, start=start, end=end, score=score)
                     best = answer if better else best
                     best_definition = answer if better_definition else best_definition
-        best = best_definition or best
+        if best_definition is not None and best_definition.score >= s.abstain_threshold:
+            best = best_definition  # a weak definition does not turn an answer into none
         if best is None or best.score < s.abstain_threshold:
             return None, []
         return best, []
