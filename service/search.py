@@ -9,20 +9,10 @@ from typing import Literal
 
 import numpy as np
 
+from service.answer_rules import gives_definition, refers_back, states_quantity, wants_definition, wants_quantity
 from service.config import Settings
 from service.embedding import Encoder
-from service.lexical import (
-    analyze,
-    bm25_scores,
-    gives_definition,
-    idf_weights,
-    missing_terms,
-    overlap,
-    refers_back,
-    states_quantity,
-    wants_definition,
-    wants_quantity,
-)
+from service.lexical import analyze, bm25_scores, idf_weights, missing_terms, overlap
 from service.reranking import Reranker
 from service.store import IndexData
 

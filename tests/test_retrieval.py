@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.answer_rules import gives_definition, states_quantity, wants_definition, wants_quantity
 from service.config import ROOT, Settings
-from service.lexical import analyze, gives_definition, states_quantity, wants_definition, wants_quantity
+from service.lexical import analyze
 from service.runtime import Runtime
 from tests.conftest import DATA, read_jsonl
 
