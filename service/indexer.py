@@ -40,17 +40,22 @@ def metadata_hash(doc: Document) -> str:
     return hashlib.sha256(meta.encode("utf-8")).hexdigest()
 
 
-def build_signature(settings: Settings) -> dict[str, Any]:
-    """Everything besides the texts that changes what an index holds, the index format
-    included: a new chunker or analyzer (a format bump) re-embeds and rebuilds, so cached
-    vectors of old passage boundaries are never reused."""
+def embedding_signature(settings: Settings) -> dict[str, Any]:
+    """Everything besides a document's text that changes its vectors, the index format
+    included: a new chunker (a format bump) re-embeds, so cached vectors of old passage
+    boundaries are never reused. The key of the embedding cache."""
     return {
         "format_version": FORMAT_VERSION,
         "model": settings.model,
         "chunking": settings.chunking.model_dump(),
         "embed_context": settings.embed_context,
-        "bm25_context_sentences": settings.bm25_context_sentences,
     }
+
+
+def build_signature(settings: Settings) -> dict[str, Any]:
+    """Everything besides the texts that changes what an index holds: the vectors' signature
+    and what BM25 reads (changing that rebuilds the index but re-embeds nothing)."""
+    return {**embedding_signature(settings), "bm25_context_sentences": settings.bm25_context_sentences}
 
 
 def stale_reason(settings: Settings, documents: list[Document]) -> str | None:
@@ -60,7 +65,7 @@ def stale_reason(settings: Settings, documents: list[Document]) -> str | None:
     except IndexUnavailable as exc:
         return str(exc)
     if manifest.get("signature") != build_signature(settings):
-        return "model, chunking settings or index format changed"
+        return "model, chunking or BM25 settings or the index format changed"
     built = {k: (v["sha256"], v["metadata_sha256"]) for k, v in manifest["documents"].items()}
     now = {d.id: (d.sha256, metadata_hash(d)) for d in documents}
     if built != now:
@@ -173,8 +178,9 @@ def build_index(
             "sentences": len(chunked.sentences),
         }
 
+    vectors_signature = embedding_signature(settings)
     keys = [
-        entry_key(signature, d.sha256, per_doc[d.id]["metadata_sha256"] if settings.embed_context else None)
+        entry_key(vectors_signature, d.sha256, per_doc[d.id]["metadata_sha256"] if settings.embed_context else None)
         for d in docs
     ]
     vectors: list[tuple[np.ndarray, np.ndarray] | None] = [None if full else cache.get(k) for k in keys]

@@ -79,7 +79,7 @@ def test_staleness_follows_the_corpus(corpus_copy: Path, index_dir: Path, embedd
     assert "jica-what-is-human-security" in (stale_reason(settings, load_corpus(corpus_copy).documents) or "")
     other = settings.model_copy(update={"embed_context": True})
     build_index(settings, embedder=embedder, progress=False)
-    assert stale_reason(other, load_corpus(corpus_copy).documents) == "model, chunking settings or index format changed"
+    assert stale_reason(other, load_corpus(corpus_copy).documents) == "model, chunking or BM25 settings or the index format changed"
 
 
 def test_the_script_refuses_an_empty_corpus_and_keeps_the_old_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,6 +154,17 @@ def test_a_chunking_change_misses_the_cache_and_full_re_embeds_everything(
     assert len(build_index(settings, embedder=embedder, progress=False, full=True)["changes"]["embedded"]) == 5
     smaller = settings.model_copy(update={"chunking": settings.chunking.model_copy(update={"target_chars": 500})})
     assert len(build_index(smaller, embedder=embedder, progress=False)["changes"]["embedded"]) == 5
+
+
+def test_what_bm25_reads_is_a_rebuild_that_re_embeds_nothing(
+    corpus_copy: Path, index_dir: Path, embedder: Embedder
+) -> None:
+    settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
+    build_index(settings, embedder=embedder, progress=False)
+    wider = settings.model_copy(update={"bm25_context_sentences": 2})
+    assert stale_reason(wider, load_corpus(corpus_copy).documents) == "model, chunking or BM25 settings or the index format changed"
+    assert build_index(wider, embedder=embedder, progress=False)["changes"]["embedded"] == []
+    assert stale_reason(wider, load_corpus(corpus_copy).documents) is None
 
 
 def test_bm25_also_reads_the_sentences_before_a_passage(settings: Settings) -> None:
