@@ -111,13 +111,11 @@ class Searcher:
         info = self._sentences.get(row)
         if info is None:
             text = self.index.sentence_text(row)
-            words = frozenset(analyze([text])[0])
             borrowed: frozenset[str] = frozenset()
             head = row
             while head > row - CONTEXT_SENTENCES and self._refers_back(head):
                 head -= 1
-                known = self._sentences.get(head)  # not self._sentence(): no recursion down a chain
-                borrowed |= known.words if known else frozenset(analyze([self.index.sentence_text(head)])[0])
+                borrowed |= self._words(head)
             start_row = head if head == row - 1 else row  # its predecessor names who is meant
             end_row = row
             if text.rstrip().endswith(":") and self._gap_before(row + 1) is not None:
@@ -126,10 +124,16 @@ class Searcher:
             # never answers; nor does a question the text asks ('Does human security make a
             # difference in national foreign policies?').
             can_answer = len(text.split()) >= ANSWER_MIN_WORDS and not text.rstrip("\"'”’») ").endswith("?")
-            info = _Sentence(words, can_answer, borrowed, start_row, end_row, head)
+            info = _Sentence(self._words(row), can_answer, borrowed, start_row, end_row, head)
             if len(self._sentences) < SENTENCE_WORDS_CACHED:
                 self._sentences[row] = info
         return info
+
+    def _words(self, row: int) -> frozenset[str]:
+        """A sentence's analyzed words, from its cached record when there is one (not through
+        ``_sentence``: that would recurse down a chain of sentences that refer back)."""
+        known = self._sentences.get(row)
+        return known.words if known else frozenset(analyze([self.index.sentence_text(row)])[0])
 
     def _refers_back(self, row: int) -> bool:
         """True if sentence ``row`` opens with a pronoun for something in the sentence before
