@@ -82,6 +82,7 @@ def to_response(request: Request, index: IndexData, result: SearchResult, starte
         question=result.question,
         answer=answer,
         unknown_terms=result.unknown_terms,
+        unmatched_terms=result.unmatched_terms,
         passages=passages,
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )

@@ -1,17 +1,21 @@
 """The lexical side of retrieval: one English analyzer for BM25 indexing and querying alike,
 IDF-weighted word overlap for the answer stage, and the names a question uses that no
-passage mentions."""
+passage, or no word of a given text, mentions."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.tokenization import STOPWORDS_EN_PLUS
+
+
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 
 
 @lru_cache(maxsize=1)
@@ -53,13 +57,56 @@ def bm25_scores(retriever: bm25s.BM25, query: str) -> np.ndarray:
 
 
 _WORD = re.compile(r"\w+")
+# A title before a name says nothing of whom the text means: it may say 'Mrs. Ogata',
+# 'Professor Sen' or neither.
+_TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof", "professor"})
 
 
 def salient_terms(question: str) -> list[str]:
-    """Names and numbers in a question: capitalised words past the first, and words with a
-    digit. A question about 'Kofi Annan' or 'the 2022 report' is about those things."""
+    """Names and numbers in a question: capitalised words past the first (titles such as
+    'Professor' aside), and words with a digit. A question about 'Kofi Annan' or 'the 2022
+    report' is about those things."""
     words = _WORD.findall(question)
-    return [w for i, w in enumerate(words) if (i > 0 and w[0].isupper()) or any(c.isdigit() for c in w)]
+    return [
+        w
+        for i, w in enumerate(words)
+        if ((i > 0 and w[0].isupper()) or any(c.isdigit() for c in w)) and w.lower() not in _TITLES
+    ]
+
+
+# Two words that share their first letters this far are one name for ``TextWords``: 'Japanese'
+# and 'Japan', 'Canadian' and 'Canada'; shorter words must match exactly ('Unit' is not 'United').
+_NAME_PREFIX = 5
+
+
+@dataclass(frozen=True)
+class TextWords:
+    """The words of a text in their written forms, not stemmed (Snowball makes 'United' and
+    'Unit' one word), for telling whether the text mentions a name from a question."""
+
+    words: frozenset[str]
+    prefixes: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> TextWords:
+        words = frozenset(w.lower() for w in _WORD.findall(text))
+        prefixes = frozenset(w[:_NAME_PREFIX] for w in words if len(w) >= _NAME_PREFIX and w.isalpha())
+        return cls(words, prefixes)
+
+    def mentions(self, term: str) -> bool:
+        """True if the text holds ``term`` (any case), its plural or singular, or, for a
+        word of five letters or more, a word of the same first five ('Japan' for 'Japanese')."""
+        t = term.lower()
+        forms = {t, t + "s", t + "es", t[:-1] if t.endswith("s") else t}
+        if forms & self.words:
+            return True
+        return len(t) >= _NAME_PREFIX and t.isalpha() and t[:_NAME_PREFIX] in self.prefixes
+
+
+def unmentioned_terms(question: str, text: TextWords) -> list[str]:
+    """The salient terms of ``question`` (stop words aside) that ``text`` never mentions."""
+    terms = [t for t in dict.fromkeys(salient_terms(question)) if t.lower() not in _STOPWORDS]
+    return [t for t in terms if not text.mentions(t)]
 
 
 def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]:

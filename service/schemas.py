@@ -98,6 +98,12 @@ class AskResponse(BaseModel):
         description="Names or numbers in the question that no indexed text mentions ('NATO', '2022'); "
         "when there are any, answer is null: the texts cannot be about them.",
     )
+    unmatched_terms: list[str] = Field(
+        default_factory=list,
+        description="Names or numbers in the question that the text holding the closest sentence never "
+        "mentions ('China' when that sentence gives another body's definition); when there are any, "
+        "answer is null: that text is about something else.",
+    )
     passages: list[Passage]
     took_ms: float
 
