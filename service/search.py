@@ -213,7 +213,14 @@ class Searcher:
         ]
         answer, unknown, unmatched = self._answer(question, qvec, hits)
         timings["answer"] = (time.perf_counter() - t4) * 1000
-        return SearchResult(question, hits, answer, unknown, unmatched, timings)
+        return SearchResult(
+            question=question,
+            hits=hits,
+            answer=answer,
+            unknown_terms=unknown,
+            unmatched_terms=unmatched,
+            timings_ms=timings,
+        )
 
     def _rerank(
         self, reranker: Reranker, question: str, ranked: list[tuple[int, float]], n: int

@@ -68,4 +68,4 @@ def test_ranking_passages_by_their_best_sentence_earns_its_place(figures: dict[s
 # Floors sit a little under the figures measured on this set (see BENCHMARKS.md), so a real
 # regression fails while run-to-run noise (there is none in-process: the model is
 # deterministic on CPU) cannot.
-FLOORS = {"hit@5": 0.88, "mrr@10": 0.77, "answer_acc": 0.68, "abstain_unans": 0.80, "false_abstain": 0.06}
+FLOORS = {"hit@5": 0.88, "mrr@10": 0.77, "answer_acc": 0.68, "abstain_unans": 0.80, "false_abstain": 0.07}
