@@ -63,14 +63,16 @@ _TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof", "professor"})
 
 
 def salient_terms(question: str) -> list[str]:
-    """Names and numbers in a question: capitalised words past the first (titles such as
-    'Professor' aside), and words with a digit. A question about 'Kofi Annan' or 'the 2022
-    report' is about those things."""
+    """Names and numbers in a question: capitalised words past the first, and words with a
+    digit. A question about 'Kofi Annan' or 'the 2022 report' is about those things. A title
+    ('Professor') is no name, nor is a stop word, capitalised or not ('the three As')."""
     words = _WORD.findall(question)
     return [
         w
         for i, w in enumerate(words)
-        if ((i > 0 and w[0].isupper()) or any(c.isdigit() for c in w)) and w.lower() not in _TITLES
+        if ((i > 0 and w[0].isupper()) or any(c.isdigit() for c in w))
+        and w.lower() not in _TITLES
+        and w.lower() not in _STOPWORDS
     ]
 
 
@@ -104,9 +106,8 @@ class TextWords:
 
 
 def unmentioned_terms(question: str, text: TextWords) -> list[str]:
-    """The salient terms of ``question`` (stop words aside) that ``text`` never mentions."""
-    terms = [t for t in dict.fromkeys(salient_terms(question)) if t.lower() not in _STOPWORDS]
-    return [t for t in terms if not text.mentions(t)]
+    """The salient terms of ``question`` that ``text`` never mentions."""
+    return [t for t in dict.fromkeys(salient_terms(question)) if not text.mentions(t)]
 
 
 def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]:
@@ -120,7 +121,7 @@ def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]
     missing = []
     for i, term in enumerate(terms):
         tokens = [tok for j in range(3) for tok in analyzed[3 * i + j]]
-        # A stop word is no name, capitalised or not ('the three As'): skip it.
+        # A word the analyzer drops entirely (a single letter) cannot be looked up: skip it.
         if analyzed[3 * i] and not any(vocabulary(tok) for tok in tokens):
             missing.append(term)
     return missing
