@@ -27,10 +27,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="index folder (default: HSQA_INDEX_DIR or index/)")
     parser.add_argument("--url", help="evaluate a running service at this base URL instead")
     parser.add_argument("--mode", choices=(*MODES, "all"), default="hybrid", help="retrieval mode(s), in-process only")
+    parser.add_argument(
+        "--squad",
+        choices=("validation", "train"),
+        help="evaluate on a second corpus instead: these SQuAD 2.0 articles as texts, with their "
+        "questions (indexed under .cache/squad/ on first use)",
+    )
     parser.add_argument("--details", action="store_true", help="print a per-question table too")
     args = parser.parse_args(argv)
 
     items = load_questions(args.questions)
+    index_dir = args.index
+    if args.squad:
+        from service.squad import load_articles, prepare_index, questions
+
+        articles = load_articles(split=args.squad)
+        index_dir = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
+        items = questions(articles)
     rows = {}
     details = {}
     if args.url:
@@ -38,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from service.runtime import Runtime
 
-        settings = Settings(**({"index_dir": args.index} if args.index else {}))
+        settings = Settings(**({"index_dir": index_dir} if index_dir else {}))
         searcher = Runtime.start(settings).require_searcher()
         modes = MODES if args.mode == "all" else (args.mode,)
         runs = {mode: in_process(searcher, mode) for mode in modes}  # type: ignore[arg-type]
@@ -46,10 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         ask("warm-up question", 10)
         outcomes = run(items, ask)
         details[label] = outcomes
-        for split in ("tune", "heldout"):
-            part = [o for o in outcomes if o.item.get("split") == split]
-            if part:
-                rows[f"{label} / {split}"] = summarize(part)
+        splits = dict.fromkeys(o.item.get("split") for o in outcomes)
+        for split in splits if len(splits) > 1 else ():
+            rows[f"{label} / {split}"] = summarize([o for o in outcomes if o.item.get("split") == split])
         rows[f"{label} / all"] = summarize(outcomes)
     print(format_table(rows))
     if args.details:

@@ -1,0 +1,141 @@
+"""SQuAD 2.0 articles as a corpus and a question set: the labelled data the answer model is
+trained and validated on, and the second corpus the evaluation runs on (a corpus the
+pipeline was not designed for).
+
+``../shared/qa-data/squad2-8-articles.json`` (SQuAD 2.0, Rajpurkar, Jia and Liang, ACL 2018,
+CC BY-SA 4.0) holds eight Wikipedia articles. They are split **by article**, never by
+question: questions about one paragraph are near-duplicates, so a question-level split leaks.
+Each article becomes one text (its paragraphs, blank-line separated, verbatim) and each
+question a line of the evaluation format (``service.evaluation``): its answer strings, or
+none when SQuAD marks it impossible.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.config import ROOT, Settings
+from service.lexical import STOPWORDS
+
+SQUAD_FILE = ROOT.parent / "shared" / "qa-data" / "squad2-8-articles.json"
+LICENCE = "CC BY-SA 4.0; SQuAD 2.0 (Rajpurkar, Jia and Liang, ACL 2018), from Wikipedia"
+
+#: The split, fixed before any model was trained. Validation holds two articles of different
+#: fields (biology, a city's history) with 944 questions; training holds the other six.
+SPLITS: dict[str, tuple[str, ...]] = {
+    "train": (
+        "Normans",
+        "European_Union_law",
+        "Yuan_dynasty",
+        "Scottish_Parliament",
+        "Imperialism",
+        "French_and_Indian_War",
+    ),
+    "validation": ("Immune_system", "Warsaw"),
+}
+
+
+#: Share of a question's content words ``drop_words`` leaves out.
+DROP_RATE = 0.5
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    paragraphs: tuple[str, ...]
+    questions: tuple[dict[str, Any], ...]  # SQuAD's own qas entries
+
+    @property
+    def document_id(self) -> str:
+        return self.title.lower().replace("_", "-")
+
+    @property
+    def text(self) -> str:
+        """The stored text: the title line, then each paragraph verbatim."""
+        return "\n\n".join((self.title.replace("_", " "), *self.paragraphs)) + "\n"
+
+
+def load_articles(path: Path = SQUAD_FILE, split: str | None = None) -> list[Article]:
+    """The articles of ``path`` (all, or those of one ``SPLITS`` entry), in file order."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; the SQuAD subset lives in shared/qa-data/ beside the repository")
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    wanted = set(SPLITS[split]) if split else None
+    return [
+        Article(
+            a["title"],
+            tuple(p["context"] for p in a["paragraphs"]),
+            tuple(q for p in a["paragraphs"] for q in p["qas"]),
+        )
+        for a in data
+        if wanted is None or a["title"] in wanted
+    ]
+
+
+def write_corpus(articles: list[Article], folder: Path) -> None:
+    """Write the articles as ``.txt`` texts with a ``catalog.toml``, as the indexer reads them.
+    Texts already there and unchanged are left alone, so an incremental build re-embeds none."""
+    folder.mkdir(parents=True, exist_ok=True)
+    catalog = []
+    for article in articles:
+        file = folder / f"{article.document_id}.txt"
+        if not file.exists() or file.read_text(encoding="utf-8") != article.text:
+            file.write_text(article.text, encoding="utf-8")
+        catalog.append(
+            f'["{file.name}"]\ntitle = "{article.title.replace("_", " ")}"\n'
+            f'author = "Wikipedia"\nkind = "encyclopedia article"\nnote = "{LICENCE}"\n'
+        )
+    (folder / "catalog.toml").write_text("\n".join(catalog), encoding="utf-8")
+    tomllib.loads((folder / "catalog.toml").read_text(encoding="utf-8"))  # fail here, not in the indexer
+
+
+def questions(articles: list[Article]) -> list[dict[str, Any]]:
+    """The articles' questions in the evaluation format; ``split`` names the article."""
+    items = []
+    for article in articles:
+        for q in article.questions:
+            answers = list(dict.fromkeys(a["text"] for a in q["answers"])) if not q["is_impossible"] else []
+            items.append(
+                {
+                    "id": q["id"],
+                    "question": q["question"].strip(),
+                    "answers": answers,
+                    "document": article.document_id if answers else None,
+                    "style": "squad",
+                    "split": article.title,
+                }
+            )
+    return items
+
+
+def drop_words(question: str, rng: random.Random, rate: float = DROP_RATE) -> str:
+    """The question with about half its content words left out (the question word and stop
+    words stay): SQuAD's questions share most words with their answer, the project's users'
+    do not, so training also sees questions that must be matched by meaning and answer type."""
+    words = question.split()
+    content = [i for i, w in enumerate(words) if i > 0 and w.lower().strip("?,.'\"") not in STOPWORDS]
+    dropped = {i for i in content if rng.random() < rate}
+    if len(dropped) == len(content) and content:
+        dropped.discard(rng.choice(content))
+    return " ".join(w for i, w in enumerate(words) if i not in dropped)
+
+
+def prepare_index(articles: list[Article], folder: Path, **overrides: Any) -> Settings:
+    """Write the articles as a corpus under ``folder`` and build (or bring up to date) its
+    index there; returns the settings that load it. Incremental: a second call re-embeds
+    nothing."""
+    from service.corpus import load_corpus
+    from service.indexer import build_index, stale_reason
+
+    write_corpus(articles, folder / "corpus")
+    settings = Settings(corpus_dir=folder / "corpus", index_dir=folder / "index", **overrides)
+    if stale_reason(settings, load_corpus(settings.corpus_dir).documents) is not None:
+        build_index(settings, progress=False)
+    return settings
