@@ -82,7 +82,6 @@ def to_response(request: Request, index: IndexData, result: SearchResult, starte
         question=result.question,
         answer=answer,
         unknown_terms=result.unknown_terms,
-        unmatched_terms=result.unmatched_terms,
         passages=passages,
         took_ms=round((time.perf_counter() - started) * 1000, 3),
     )
@@ -155,7 +154,13 @@ def health(request: Request) -> Health:
     rt = runtime(request)
     if rt.searcher is None:
         return Health(
-            status="degraded", documents=0, chunks=0, model=rt.settings.model, index_built_at=None, index_error=rt.index_error
+            status="degraded",
+            documents=0,
+            chunks=0,
+            model=rt.settings.model,
+            answer_model=describe(rt),
+            index_built_at=None,
+            index_error=rt.index_error,
         )
     manifest = rt.searcher.index.manifest
     return Health(
@@ -165,9 +170,19 @@ def health(request: Request) -> Health:
         model=manifest["model"]["id"],
         query_encoder=rt.embedder.runtime,
         reranker=rt.reranker.model_id if rt.reranker else None,
+        answer_model=describe(rt),
         index_built_at=manifest["built_at"],
         reload_error=request.app.state.reloader.error,
     )
+
+
+def describe(rt: Runtime) -> str | None:
+    """The answer model's name and the abstention threshold in force."""
+    model = rt.answer_model
+    if model is None:
+        return None
+    threshold = model.threshold if rt.settings.abstain_threshold is None else rt.settings.abstain_threshold
+    return f"{model.name} (threshold {threshold:.3f})"
 
 
 @router.get("/ready", response_model=Health, responses=ERROR_RESPONSES, tags=["operations"])

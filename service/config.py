@@ -105,12 +105,11 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Which rankings to use: dense vectors, BM25, or both fused."
     )
-    fusion: Literal["rrf", "weighted"] = Field(
-        "rrf", description="How hybrid mode fuses: reciprocal rank fusion, or weighted scores."
-    )
-    rrf_k: int = Field(30, ge=1, le=1000, description="Reciprocal rank fusion constant.")
+    # The fusion settings were chosen on 1,103 SQuAD training questions, as asked and
+    # with half their words left out (scripts/choose_fusion.py; BENCHMARKS.md).
+    rrf_k: int = Field(10, ge=1, le=1000, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(
-        0.6, ge=0.0, le=1.0, description="Weight of the dense ranking in fusion (BM25 gets the rest)."
+        0.2, ge=0.0, le=1.0, description="Weight of the dense ranking in fusion (BM25 gets the rest)."
     )
     sentence_weight: float = Field(
         0.6,
@@ -150,16 +149,24 @@ class Settings(BaseSettings):
         le=2.0,
         description="How much the share of question words a sentence contains adds to its score.",
     )
-    abstain_threshold: float = Field(
-        0.30,
-        ge=-1.0,
-        le=1.0,
-        description="Answer is null when the best answer sentence's score (its cosine to the "
-        "question blended with its passage's cosine and its share of question words) is below this. "
-        "Off-topic questions score 0.06-0.21, answerable ones 0.34 and up (BENCHMARKS.md): 0.30 "
-        "keeps a margin both ways.",
+    answer_model: Path | None = Field(
+        None,
+        description="Folder of a trained answer model (model.txt and model.json from "
+        "scripts/train_answer_model.py); unset: the bundled one.",
     )
-
+    abstain_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Answer is null when the best answer's calibrated probability is below this; "
+        "unset: the answer model's own threshold, chosen on validation articles for a "
+        "false-abstain rate of at most 0.10.",
+    )
+    abstain_on_unknown_terms: bool = Field(
+        True,
+        description="No answer when the question names something (a capitalised word, a number) "
+        "that no passage mentions; /ask says which in unknown_terms.",
+    )
     max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")
     max_top_k: int = Field(20, ge=1, description="Most passages one request may ask for.")
     max_body_bytes: int = Field(16_384, ge=1024, description="Largest request body accepted.")

@@ -17,3 +17,7 @@ class DocumentNotFound(HSQAError):
 
 class SkippedFile(HSQAError):
     """A corpus file that cannot be read as text; the build goes on without it."""
+
+
+class ModelUnavailable(HSQAError):
+    """A model the settings name (the answer model, a reranker) that cannot be loaded."""

@@ -15,7 +15,7 @@ import Stemmer
 from bm25s.tokenization import STOPWORDS_EN_PLUS
 
 
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
+STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 
 
 @lru_cache(maxsize=1)
@@ -72,13 +72,22 @@ def salient_terms(question: str) -> list[str]:
         for i, w in enumerate(words)
         if ((i > 0 and w[0].isupper()) or any(c.isdigit() for c in w))
         and w.lower() not in _TITLES
-        and w.lower() not in _STOPWORDS
+        and w.lower() not in STOPWORDS
     ]
 
 
-# Two words that share their first letters this far are one name for ``TextWords``: 'Japanese'
-# and 'Japan', 'Canadian' and 'Canada'; shorter words must match exactly ('Unit' is not 'United').
-_NAME_PREFIX = 5
+# Endings that turn a name into its people, language or plural ('Japanese', 'Canadian',
+# 'Nigerians') or that a country's name ends in ('Canada'): a question's word and a text's
+# match when they are one stem once such an ending is taken off either. A shared prefix would
+# not do: 'Austria' is not 'Australia', nor 'Niger' 'Nigeria', nor 'Unit' 'United'.
+_NAME_ENDINGS = ("ese", "ian", "ans", "an", "ish", "es", "s", "i", "a")
+_MIN_STEM = 4
+
+
+def name_forms(word: str) -> frozenset[str]:
+    """A word (lower-cased) and its stems without one name ending each."""
+    w = word.lower()
+    return frozenset({w} | {w[: -len(e)] for e in _NAME_ENDINGS if w.endswith(e) and len(w) - len(e) >= _MIN_STEM})
 
 
 @dataclass(frozen=True)
@@ -86,23 +95,16 @@ class TextWords:
     """The words of a text in their written forms, not stemmed (Snowball makes 'United' and
     'Unit' one word), for telling whether the text mentions a name from a question."""
 
-    words: frozenset[str]
-    prefixes: frozenset[str]
+    forms: frozenset[str]
 
     @classmethod
     def of(cls, text: str) -> TextWords:
-        words = frozenset(w.lower() for w in _WORD.findall(text))
-        prefixes = frozenset(w[:_NAME_PREFIX] for w in words if len(w) >= _NAME_PREFIX and w.isalpha())
-        return cls(words, prefixes)
+        return cls(frozenset(f for w in set(_WORD.findall(text)) for f in name_forms(w)))
 
     def mentions(self, term: str) -> bool:
-        """True if the text holds ``term`` (any case), its plural or singular, or, for a
-        word of five letters or more, a word of the same first five ('Japan' for 'Japanese')."""
-        t = term.lower()
-        forms = {t, t + "s", t + "es", t[:-1] if t.endswith("s") else t}
-        if forms & self.words:
-            return True
-        return len(t) >= _NAME_PREFIX and t.isalpha() and t[:_NAME_PREFIX] in self.prefixes
+        """True if the text holds ``term`` (any case) or a form of it ('Japan' for
+        'Japanese', 'Canada' for 'Canadian', 'Networks' for 'Network')."""
+        return bool(name_forms(term) & self.forms)
 
 
 def unmentioned_terms(question: str, text: TextWords) -> list[str]:

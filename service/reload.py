@@ -45,7 +45,12 @@ class Reloader:
         with self._lock:
             target = self.published()
             current = self.runtime
-            fresh = Runtime.start(current.settings, embedder=current.embedder, reranker=current.reranker)
+            fresh = Runtime.start(
+                current.settings,
+                embedder=current.embedder,
+                reranker=current.reranker,
+                answer_model=current.answer_model,
+            )
             if fresh.searcher is None:
                 self.error = f"kept the previous index: {fresh.index_error}"
                 self._refused = target

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from service.answer_model import BUNDLED, AnswerModel
 from service.config import Settings
 from service.embedding import Embedder, Encoder
 from service.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
@@ -27,9 +28,16 @@ class Runtime:
     searcher: Searcher | None
     index_error: str | None
     reranker: Reranker | None = None
+    answer_model: AnswerModel | None = None
 
     @classmethod
-    def start(cls, settings: Settings, embedder: Encoder | None = None, reranker: Reranker | None = None) -> Runtime:
+    def start(
+        cls,
+        settings: Settings,
+        embedder: Encoder | None = None,
+        reranker: Reranker | None = None,
+        answer_model: AnswerModel | None = None,
+    ) -> Runtime:
         """Load the models (unless given: ONNX when the index has a verified export, else
         torch; the reranker if one is set) and the published index. A reranker that is set
         but cannot be loaded stops the start: serving without the stage asked for would
@@ -37,19 +45,21 @@ class Runtime:
         embedder = embedder or load_encoder(settings)
         if reranker is None and settings.reranker_model:
             reranker = Reranker(settings.reranker_model)
+        answer_model = answer_model or AnswerModel.load(settings.answer_model or BUNDLED)
         try:
             index = load_index(settings.index_dir, expected_model=settings.model)
         except IndexUnavailable as exc:
             log.error("serving without an index: %s", exc)
-            return cls(settings, embedder, None, str(exc), reranker)
+            return cls(settings, embedder, None, str(exc), reranker, answer_model)
         if index.manifest["model"]["dimension"] != embedder.dimension:
             error = (
                 f"index vectors have dimension {index.manifest['model']['dimension']} but model "
                 f"{settings.model!r} makes {embedder.dimension}; rebuild the index"
             )
             log.error("%s", error)
-            return cls(settings, embedder, None, error, reranker)
-        return cls(settings, embedder, Searcher(index, embedder, settings, reranker), None, reranker)
+            return cls(settings, embedder, None, error, reranker, answer_model)
+        searcher = Searcher(index, embedder, settings, answer_model, reranker)
+        return cls(settings, embedder, searcher, None, reranker, answer_model)
 
     def require_searcher(self) -> Searcher:
         if self.searcher is None:

@@ -71,7 +71,11 @@ class Citation(BaseModel):
 
 class Passage(BaseModel):
     text: str
-    score: float = Field(description="Ranking score (higher is better); comparable within one response.")
+    score: float = Field(
+        description="First-stage ranking score (fused, cosine or BM25; higher is better), comparable within "
+        "one response. The order of passages is final: the top ones the answer model read are reordered by "
+        "their best answer, so this score need not fall down the list."
+    )
     citation: Citation
 
 
@@ -85,8 +89,10 @@ class Answer(BaseModel):
     start: int = Field(description="Offset of the answer in the document text.")
     end: int = Field(description="Offset just past the answer.")
     score: float = Field(
-        description="Answer score: the sentence's cosine to the question blended with its passage's "
-        "cosine and its share of the question's words; below the abstain threshold there is no answer."
+        description="Calibrated probability that this is a right answer, from the learned answer model "
+        "(trained on SQuAD 2.0; see /health for which); below the model's threshold there is no answer.",
+        ge=0.0,
+        le=1.0,
     )
 
 
@@ -97,12 +103,6 @@ class AskResponse(BaseModel):
         default_factory=list,
         description="Names or numbers in the question that no indexed text mentions ('NATO', '2022'); "
         "when there are any, answer is null: the texts cannot be about them.",
-    )
-    unmatched_terms: list[str] = Field(
-        default_factory=list,
-        description="Names or numbers in the question that the text holding the closest sentence never "
-        "mentions ('China' when that sentence gives another body's definition); when there are any, "
-        "answer is null: that text is about something else.",
     )
     passages: list[Passage]
     took_ms: float
@@ -135,6 +135,9 @@ class Health(BaseModel):
     model: str
     query_encoder: str = Field("torch", description="'onnx' or 'torch': what embeds questions.")
     reranker: str | None = Field(None, description="The cross-encoder reordering passages, if one is set.")
+    answer_model: str | None = Field(
+        None, description="The learned answer model choosing answers and abstaining (its name and threshold)."
+    )
     index_built_at: str | None
     index_error: str | None = None
     reload_error: str | None = Field(None, description="Why the last published index was refused, if it was.")

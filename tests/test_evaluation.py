@@ -1,26 +1,34 @@
-"""The evaluation set is sound, and retrieval quality does not regress below its floors."""
+"""The evaluation sets are sound; quality does not regress below its floors on the project's own
+set, meets its targets on Wikipedia articles the answer model never saw, and every stage that
+claims to help earns its place there."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from service.config import ROOT, Settings
 from service.corpus import load_corpus
-from service.evaluation import format_table, in_process, load_questions, run, summarize
+from service.embedding import Embedder
+from service.evaluation import AskFn, format_table, in_process, load_questions, run, summarize
 from service.runtime import Runtime
 from service.search import Searcher
+from service.squad import load_articles, prepare_index, questions
 from tests.conftest import CORPUS
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 ITEMS = load_questions(QUESTIONS)
 
 
-def test_every_answer_string_occurs_in_the_corpus() -> None:
+@pytest.mark.parametrize("name", ["questions.jsonl", "untouched.jsonl"])
+def test_every_answer_string_occurs_in_the_corpus(name: str) -> None:
     texts = [d.text for d in load_corpus(CORPUS).documents]
-    missing = [(q["id"], a) for q in ITEMS for a in q["answers"] if not any(a in t for t in texts)]
+    items = load_questions(ROOT / "eval" / name)
+    missing = [(q["id"], a) for q in items for a in q["answers"] if not any(a in t for t in texts)]
     assert missing == []
+    assert all(q["document"] is None for q in items if not q["answers"])
 
 
 def test_the_set_covers_every_document_and_both_kinds_of_question() -> None:
@@ -37,10 +45,7 @@ def test_the_set_covers_every_document_and_both_kinds_of_question() -> None:
 @pytest.fixture(scope="module")
 def figures(settings: Settings) -> dict[str, dict[str, float]]:
     searcher = Runtime.start(settings).require_searcher()
-    figures = {mode: summarize(run(ITEMS, in_process(searcher, mode))) for mode in ("hybrid", "dense", "bm25")}
-    plain = Searcher(searcher.index, searcher.embedder, settings.model_copy(update={"sentence_weight": 0.0}))
-    figures["hybrid without the best-sentence ranking"] = summarize(run(ITEMS, in_process(plain, "hybrid")))
-    return figures
+    return {"hybrid": summarize(run(ITEMS, in_process(searcher, "hybrid")))}
 
 
 def test_hybrid_meets_the_quality_floors(figures: dict[str, dict[str, float]]) -> None:
@@ -53,19 +58,79 @@ def test_hybrid_meets_the_quality_floors(figures: dict[str, dict[str, float]]) -
     assert hybrid["false_abstain"] <= FLOORS["false_abstain"]
 
 
-def test_hybrid_beats_both_single_modes(figures: dict[str, dict[str, float]]) -> None:
-    for single in ("dense", "bm25"):
-        assert figures["hybrid"]["mrr@10"] > figures[single]["mrr@10"]
-        assert figures["hybrid"]["hit@5"] > figures[single]["hit@5"]
-
-
-def test_ranking_passages_by_their_best_sentence_earns_its_place(figures: dict[str, dict[str, float]]) -> None:
-    without = figures["hybrid without the best-sentence ranking"]
-    assert figures["hybrid"]["mrr@10"] > without["mrr@10"]
-    assert figures["hybrid"]["hit@5"] >= without["hit@5"]
-
-
 # Floors sit a little under the figures measured on this set (see BENCHMARKS.md), so a real
 # regression fails while run-to-run noise (there is none in-process: the model is
 # deterministic on CPU) cannot.
-FLOORS = {"hit@5": 0.88, "mrr@10": 0.77, "answer_acc": 0.68, "abstain_unans": 0.80, "false_abstain": 0.07}
+FLOORS = {"hit@5": 0.90, "mrr@10": 0.80, "answer_acc": 0.62, "abstain_unans": 0.70, "false_abstain": 0.13}
+
+
+# The second corpus: two Wikipedia articles of SQuAD 2.0 the answer model was validated on and
+# never trained on, with their 944 questions. Ablations are measured here: 457 answerable and
+# 487 unanswerable questions say more than the 78 of the project's own set.
+
+
+@pytest.fixture(scope="module")
+def squad(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Searcher, list[dict[str, Any]]]:
+    articles = load_articles(split="validation")
+    settings = prepare_index(articles, tmp_path_factory.mktemp("squad"), onnx=False)
+    return Runtime.start(settings, embedder=embedder).require_searcher(), questions(articles)
+
+
+@pytest.fixture(scope="module")
+def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    searcher, items = squad
+    figures = {mode: summarize(run(items, in_process(searcher, mode))) for mode in ("hybrid", "dense", "bm25")}
+    for label, update in (
+        ("without the best-sentence ranking", {"sentence_weight": 0.0}),
+        ("without the unknown-names check", {"abstain_on_unknown_terms": False}),
+    ):
+        other = Searcher(
+            searcher.index, searcher.embedder, searcher.settings.model_copy(update=update), searcher.answer_model
+        )
+        figures[label] = summarize(run(items, in_process(other, "hybrid")))
+    figures["as first ranked"] = summarize(run(items, first_ranking(searcher)))
+    print(format_table(figures))
+    return figures
+
+
+def first_ranking(searcher: Searcher) -> AskFn:
+    """Passages as the first stage ranks them, before the answer model reorders the top ones."""
+
+    def ask(question: str, top_k: int) -> dict[str, Any]:
+        hits = searcher.rank(question, searcher.embedder.encode_query(question), top_k)
+        return {"answer": None, "passages": [{"text": searcher.index.chunk_text(h.chunk)} for h in hits]}
+
+    return ask
+
+
+def test_on_articles_it_never_saw_the_service_meets_its_targets(squad_figures: dict[str, dict[str, float]]) -> None:
+    hybrid = squad_figures["hybrid"]
+    assert hybrid["mrr@10"] >= 0.95 and hybrid["hit@1"] >= 0.93
+    assert hybrid["answer_acc"] >= 0.85
+    assert hybrid["false_abstain"] <= 0.10
+
+
+def test_hybrid_beats_both_single_modes(squad_figures: dict[str, dict[str, float]]) -> None:
+    for single in ("dense", "bm25"):
+        assert squad_figures["hybrid"]["mrr@10"] > squad_figures[single]["mrr@10"]
+        assert squad_figures["hybrid"]["hit@1"] > squad_figures[single]["hit@1"]
+
+
+def test_ranking_passages_by_their_best_sentence_earns_its_place(squad_figures: dict[str, dict[str, float]]) -> None:
+    assert squad_figures["hybrid"]["mrr@10"] > squad_figures["without the best-sentence ranking"]["mrr@10"]
+
+
+def test_reordering_the_top_passages_by_their_best_answer_earns_its_place(
+    squad_figures: dict[str, dict[str, float]],
+) -> None:
+    assert squad_figures["hybrid"]["mrr@10"] > squad_figures["as first ranked"]["mrr@10"] + 0.005
+    assert squad_figures["hybrid"]["hit@1"] > squad_figures["as first ranked"]["hit@1"]
+
+
+def test_the_unknown_names_check_earns_its_place(squad_figures: dict[str, dict[str, float]]) -> None:
+    # It refuses questions about names no passage mentions: many more unanswerable ones are
+    # caught than answerable ones lost.
+    with_check, without = squad_figures["hybrid"], squad_figures["without the unknown-names check"]
+    gained = with_check["abstain_unans"] - without["abstain_unans"]
+    lost = with_check["false_abstain"] - without["false_abstain"]
+    assert gained > 0.05 and gained > 2 * lost

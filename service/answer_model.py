@@ -1,0 +1,99 @@
+"""The learned answer stage: a gradient-boosted model that scores candidate sentences, and a
+calibration that turns the best candidate's score into the probability that it is a right
+answer. Trained by ``scripts/train_answer_model.py`` on SQuAD 2.0 questions (CC BY-SA 4.0;
+see the model card beside the artifact); loaded once per process, offline.
+
+Two files make one model: ``model.txt`` (LightGBM's own text format) and ``model.json``
+(the feature names it was trained on, the calibration's weights, the abstention threshold
+chosen on validation articles, and the training figures).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from service.answering import FEATURES
+from service.errors import ModelUnavailable
+
+BUNDLED = Path(__file__).resolve().parent / "data" / "answer-model"
+MODEL_FILE = "model.txt"
+META_FILE = "model.json"
+
+#: The question-level inputs of the calibration: the best candidate's logit, its margin over
+#: the runner-up, its cosine and its passage's. The whole feature row calibrated no better on
+#: validation and extrapolated wildly on question forms SQuAD rarely has ('Tell me a joke': 0.92).
+CALIBRATION_INPUTS = ("best_logit", "margin", "sim", "passage_cos")
+
+
+_SIM, _PASSAGE_COS = FEATURES.index("sim"), FEATURES.index("passage_cos")
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def calibration_inputs(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """What the calibration reads of one question's candidates (``CALIBRATION_INPUTS``)."""
+    best = int(np.argmax(probabilities))
+    second = float(np.partition(probabilities, -2)[-2]) if len(probabilities) > 1 else 1e-6
+    best_logit = float(_logit(probabilities[best]))
+    row = matrix[best]
+    return np.array([best_logit, best_logit - float(_logit(second)), row[_SIM], row[_PASSAGE_COS]])
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """A loaded answer model. ``candidate_probabilities`` scores candidates;
+    ``answer_probability`` calibrates the best one's score; ``threshold`` is the probability
+    under which the service abstains (chosen on validation articles for false-abstain ≤ 0.10)."""
+
+    name: str
+    booster: Any  # lightgbm.Booster
+    calibration: tuple[float, ...]  # intercept, then one weight per CALIBRATION_INPUTS
+    threshold: float
+    meta: dict[str, Any]
+
+    @classmethod
+    def load(cls, folder: Path = BUNDLED) -> AnswerModel:
+        import lightgbm
+
+        meta_path = folder / META_FILE
+        if not meta_path.is_file() or not (folder / MODEL_FILE).is_file():
+            raise ModelUnavailable(
+                f"no answer model in {folder} (needs {MODEL_FILE} and {META_FILE}); train one with "
+                "`python scripts/train_answer_model.py` or unset HSQA_ANSWER_MODEL to use the bundled one"
+            )
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if tuple(meta["features"]) != FEATURES:
+            raise ModelUnavailable(
+                f"the answer model in {folder} was trained on other features than this code computes; "
+                "retrain it with `python scripts/train_answer_model.py`"
+            )
+        booster = lightgbm.Booster(model_file=str(folder / MODEL_FILE))
+        return cls(
+            name=meta["name"],
+            booster=booster,
+            calibration=tuple(meta["calibration"]),
+            threshold=float(meta["threshold"]),
+            meta=meta,
+        )
+
+    def candidate_probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        """Probability that each candidate (a row of ``FEATURES``) holds the answer."""
+        if not len(matrix):
+            return np.zeros(0)
+        return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=np.float64)
+
+    def answer_probability(self, probabilities: np.ndarray, matrix: np.ndarray) -> float:
+        """Calibrated probability that the best candidate is a right answer (0 with none)."""
+        if not len(probabilities):
+            return 0.0
+        x = calibration_inputs(probabilities, matrix)
+        z = self.calibration[0] + float(np.dot(self.calibration[1:], x))
+        return float(1 / (1 + np.exp(-z)))

@@ -1,0 +1,87 @@
+"""What kind of answer a question asks for, and what kind of information a sentence gives:
+counts, times, definitions, reasons, names. Plain text cues, no model: the answer model
+(``service.answering``) reads them as features and learns how much each matters; none of them
+rules a sentence in or out by itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+QUESTION_TYPES = ("who", "when", "where", "why", "count", "how", "what", "define", "yesno", "other")
+
+_WH = re.compile(
+    r"\b(?P<who>who|whom|whose)\b|\b(?P<when>when)\b|\b(?P<where>where)\b|\b(?P<why>why)\b"
+    r"|\bhow (?P<count>many|much)\b|\b(?P<how>how)\b|\b(?P<what>what|which)\b",
+    re.I,
+)
+_DEFINE_QUESTION = re.compile(r"\bdefin(e|es|ed|ition|itions)\b", re.I)
+_TIME_QUESTION = re.compile(r"\b(what|which) (year|date|month|decade|century)\b", re.I)
+_YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
+
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen|half|twice|once|annual|yearly|century|decade)s?\b",
+    re.I,
+)
+# Numbers that count nothing: years, dates, names and ordinals with digits ('G8', '21st').
+_YEAR_OR_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)s?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    r"|\b[a-z]+\d\w*|\b\d+(st|nd|rd|th)\b",
+    re.I,
+)
+_TIME = re.compile(
+    r"\b(1[89]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\b|\b(century|decade)\b"
+)
+# A capitalised number word past a sentence's start is part of a name ('Delivering as One').
+_NAMED_NUMBER = re.compile(r"(?<=\S)(\W+)(One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b")
+# A list item's number, '(2) The symposium…' or '3. Participants…', states nothing.
+_LIST_MARKER = re.compile(r"^\W*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s")
+_DEFINES = re.compile(r"\bdefine[sd]?\b|\bdefinition\b|\bmeans\b(?! of)|\brefers? to\b|\b(understood|conceived( of)?) as\b", re.I)
+_REASON = re.compile(r"\b(because|due to|since|as a result|in order to|so that|owing to|reason)\b", re.I)
+_CAPITALISED = re.compile(r"(?<=\w[\s,;:(])([A-Z][\w'’-]+)")
+
+
+def question_type(question: str) -> str:
+    """The kind of answer a question asks for, from its wording: one of ``QUESTION_TYPES``."""
+    if _DEFINE_QUESTION.search(question):
+        return "define"
+    if _TIME_QUESTION.search(question):
+        return "when"
+    match = _WH.search(question)
+    if match:
+        return next(name for name, value in match.groupdict().items() if value)
+    return "yesno" if _YES_NO.match(question) else "other"
+
+
+def states_number(sentence: str) -> bool:
+    """True if ``sentence`` holds a number of any kind (a list item's marker aside)."""
+    return bool(_NUMBER.search(_LIST_MARKER.sub(" ", sentence)))
+
+
+def states_count(sentence: str) -> bool:
+    """True if ``sentence`` states a count: a number that is no year, date, name or ordinal."""
+    text = _NAMED_NUMBER.sub(" ", _YEAR_OR_DATE.sub(" ", _LIST_MARKER.sub(" ", sentence)))
+    return bool(_NUMBER.search(text))
+
+
+def states_time(sentence: str) -> bool:
+    """True if ``sentence`` states a time: a year, a month or a century."""
+    return bool(_TIME.search(sentence))
+
+
+def gives_definition(sentence: str) -> bool:
+    """True if ``sentence`` says what something means ('defines human security as …',
+    'refers to …', 'is understood as …'), not 'definitely' or 'by means of'."""
+    return bool(_DEFINES.search(sentence))
+
+
+def gives_reason(sentence: str) -> bool:
+    """True if ``sentence`` gives a reason ('because', 'due to', 'as a result')."""
+    return bool(_REASON.search(sentence))
+
+
+def capitalised_words(sentence: str) -> frozenset[str]:
+    """The lower-cased capitalised words past a sentence's start: the names it uses."""
+    return frozenset(w.lower() for w in _CAPITALISED.findall(sentence))

@@ -1,0 +1,328 @@
+"""Choosing the answer: candidate sentences from the top passages, the features a learned
+model scores them by, and the decision to answer or abstain.
+
+A candidate is one statement of a top passage (no heading, byline or question), quoted with its predecessor when it opens with
+a pronoun that the predecessor resolves ('He pointed out …'), or with the line it introduces
+when it ends in a colon. Each candidate gets a row of ``FEATURES``, all computed from what the
+index already holds (sentence and passage vectors, BM25 statistics, the texts): nothing here
+calls the embedding model. ``service.answer_model.AnswerModel`` turns the rows into the
+probability that a candidate answers the question, and that into a calibrated probability
+that the best candidate is a right answer; below the model's threshold the service abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.answer_types import (
+    QUESTION_TYPES,
+    capitalised_words,
+    gives_definition,
+    gives_reason,
+    question_type,
+    states_count,
+    states_number,
+    states_time,
+)
+from service.lexical import TextWords, analyze, idf_weights, missing_terms, overlap, salient_terms
+from service.store import IndexData
+
+SENTENCE_CACHE = 200_000
+DOCUMENT_CACHE = 1_000
+# How far back a sentence opening with a pronoun ('She also identified…') looks for what it means.
+CONTEXT_SENTENCES = 2
+# A candidate answer is a statement: a 'sentence' of fewer words is a heading or a byline
+# ('Professor KURUSU Kaoru'), and a question the text asks answers nothing.
+STATEMENT_MIN_WORDS = 4
+
+# A sentence opening with a pronoun for something named just before it ('She also identified…').
+_REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
+
+FEATURES: tuple[str, ...] = (
+    # the sentence against the question
+    "sim",  # cosine of sentence and question vectors
+    "prev_sim",  # the sentence before it (same document), 0 if none
+    "next_sim",  # the sentence after it
+    "sim_gap",  # the best candidate's cosine minus this one's
+    "sim_rank",  # its rank by cosine among the candidates (0 = closest)
+    "offset_from_best",  # sentences after (+) or before (-) the passage's closest sentence
+    "overlap",  # IDF-weighted share of the question's words it holds
+    "prev_overlap",
+    "next_overlap",
+    "overlap_gap",  # the best candidate's overlap minus this one's
+    "novel_share",  # share of its words the question does not use: an answer adds something
+    "context_sim",  # the cosine of the sentence it refers back to, when it opens with a pronoun
+    "context_overlap",  # its overlap with the words of the sentences it refers back to added
+    "position",  # where it sits in its passage, 0 (first) to 1 (last)
+    # its passage
+    "passage_cos",
+    "passage_rank",
+    "passage_cos_gap",  # the top passage's cosine minus this one's
+    # what kind of sentence it is
+    "new_names",  # capitalised words past its start that the question does not use
+    "gives_reason",
+    "gives_definition",
+    "states_count",  # a number that is no year, date or name
+    "states_time",  # a year, a month or a century
+    "states_number",
+    "refers_back",
+    # the question's names against the text
+    "names",  # names and numbers in the question
+    "names_unmatched_document",  # share of them its document never mentions
+    "names_unmatched_passage",  # share of them its passage never mentions
+    "names_unknown",  # share of them no passage of the index mentions
+    "names_unmatched_window",  # share of them the sentence and its neighbours never mention
+    # the question's words the text lacks: an unanswerable question often adds one
+    "missing_window",  # IDF-weighted share of question words not in the sentence or its neighbours
+    "missing_idf_window",  # the rarest such word's IDF
+    "missing_idf_passage",  # the rarest question word its passage lacks
+    # what the question asks for
+    *(f"q_{t}" for t in QUESTION_TYPES),
+)
+
+
+@dataclass(frozen=True)
+class SentenceInfo:
+    """What answer scoring needs of a sentence that does not depend on the question."""
+
+    words: frozenset[str]  # analyzed words
+    borrowed: frozenset[str]  # analyzed words of the sentences it refers back to
+    head: int  # the sentence it refers back to (itself if it does not)
+    start_row: int  # where its quoted span starts: itself, or its predecessor
+    end_row: int  # where it ends: itself, or the line its colon introduces
+    statement: bool  # four words or more, not a question: a heading, a byline or a question never answers
+    capitalised: frozenset[str]  # lower-cased capitalised words past its start
+    gives_reason: bool
+    gives_definition: bool
+    states_count: bool
+    states_time: bool
+    states_number: bool
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: int  # rank of its passage among the hits
+    row: int  # its sentence row
+    start: int  # character offsets of the quoted span in the document
+    end: int
+
+
+class SentenceTable:
+    """The question-independent facts of an index's sentences and documents, computed once
+    per sentence on first use and kept for the life of the loaded index (bounded)."""
+
+    def __init__(self, index: IndexData, quote_context: bool = True, statements_only: bool = True) -> None:
+        self.index = index
+        self.statements_only = statements_only  # off only to measure what the rule earns
+        # Quote a sentence's predecessor when it opens with a pronoun the predecessor resolves,
+        # and the line a colon introduces (off only to measure what that earns).
+        self.quote_context = quote_context
+        self._sentences: dict[int, SentenceInfo] = {}
+        self._documents: dict[str, TextWords] = {}
+        self._chunks: dict[int, frozenset[str]] = {}
+
+    def chunk_words(self, chunk: int) -> frozenset[str]:
+        """A passage's analyzed words."""
+        words = self._chunks.get(chunk)
+        if words is None:
+            words = frozenset(analyze([self.index.chunk_text(chunk)])[0])
+            if len(self._chunks) < SENTENCE_CACHE:
+                self._chunks[chunk] = words
+        return words
+
+    def words(self, row: int) -> frozenset[str]:
+        known = self._sentences.get(row)
+        return known.words if known else frozenset(analyze([self.index.sentence_text(row)])[0])
+
+    def same_document(self, a: int, b: int) -> bool:
+        n = len(self.index.sentences)
+        return 0 <= a < n and 0 <= b < n and int(self.index.sentences[a][0]) == int(self.index.sentences[b][0])
+
+    def gap_before(self, row: int) -> str | None:
+        """The text between sentence ``row - 1`` and ``row``; None across documents."""
+        if not self.same_document(row - 1, row):
+            return None
+        ordinal, start, _ = self.index.sentences[row].tolist()
+        _, _, prev_end = self.index.sentences[row - 1].tolist()
+        return self.index.documents[self.index.document_order[ordinal]].text[prev_end:start]
+
+    def _refers_back(self, row: int) -> bool:
+        gap = self.gap_before(row)
+        return gap is not None and gap.count("\n") < 2 and bool(_REFERS_BACK.match(self.index.sentence_text(row)[:40]))
+
+    def get(self, row: int) -> SentenceInfo:
+        info = self._sentences.get(row)
+        if info is not None:
+            return info
+        text = self.index.sentence_text(row)
+        borrowed: frozenset[str] = frozenset()
+        head = row
+        while self.quote_context and head > row - CONTEXT_SENTENCES and self._refers_back(head):
+            head -= 1
+            borrowed |= self.words(head)
+        start_row = head if head == row - 1 else row  # its predecessor names who is meant
+        end_row = row
+        if self.quote_context and text.rstrip().endswith(":") and self.gap_before(row + 1) is not None:
+            start_row, end_row = row, row + 1  # the list it introduces is what answers
+        info = SentenceInfo(
+            words=self.words(row),
+            borrowed=borrowed,
+            head=head,
+            start_row=start_row,
+            end_row=end_row,
+            statement=len(text.split()) >= STATEMENT_MIN_WORDS and not text.rstrip("\"'”’») ").endswith("?"),
+            capitalised=capitalised_words(text),
+            gives_reason=gives_reason(text),
+            gives_definition=gives_definition(text),
+            states_count=states_count(text),
+            states_time=states_time(text),
+            states_number=states_number(text),
+        )
+        if len(self._sentences) < SENTENCE_CACHE:
+            self._sentences[row] = info
+        return info
+
+    def document_words(self, document_id: str) -> TextWords:
+        """The written words of a document and its catalogue entry."""
+        words = self._documents.get(document_id)
+        if words is None:
+            doc = self.index.documents[document_id]
+            about = (doc.title, doc.author, doc.date, doc.note)
+            words = TextWords.of("\n".join([doc.text, *(x for x in about if x)]))
+            if len(self._documents) < DOCUMENT_CACHE:
+                self._documents[document_id] = words
+        return words
+
+
+def candidate_features(
+    table: SentenceTable,
+    question: str,
+    qvec: np.ndarray,
+    passages: list[tuple[int, float]],
+) -> tuple[list[Candidate], np.ndarray]:
+    """The candidates of the given passages ((chunk, cosine) pairs, best first) and their
+    feature rows, one per candidate, in ``FEATURES`` order. A sentence shared by two
+    overlapping passages is a candidate once, in the higher-ranked one."""
+    index = table.index
+    rows: list[int] = []
+    ranks: list[int] = []
+    seen: set[int] = set()
+    for rank, (chunk_id, _) in enumerate(passages):
+        chunk = index.chunks[chunk_id]
+        for row in range(chunk.first_sentence, chunk.last_sentence):
+            if row not in seen and (table.get(row).statement or not table.statements_only):
+                seen.add(row)
+                rows.append(row)
+                ranks.append(rank)
+    if not rows:
+        return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
+
+    n_sent = len(index.sentences)
+    around = sorted({r + d for r in rows for d in (-1, 0, 1) if 0 <= r + d < n_sent})
+    sims_around = dict(zip(around, (index.sentence_vectors[around] @ qvec).tolist(), strict=True))
+    infos = [table.get(r) for r in rows]
+    for info in infos:
+        if info.head not in sims_around:
+            sims_around[info.head] = float(index.sentence_vectors[info.head] @ qvec)
+
+    query_tokens = set(analyze([question])[0])
+    weights = idf_weights(index.bm25, query_tokens)
+    total_weight = sum(weights.values())
+    names = list(dict.fromkeys(salient_terms(question)))
+    unknown = missing_terms(question, lambda t: t in index.bm25.vocab_dict)
+    qtype = question_type(question)
+    question_words = {w.lower() for w in re.findall(r"\w+", question)}
+
+    sims = np.array([sims_around[r] for r in rows], dtype=np.float64)
+    overlaps = np.array([overlap(weights, info.words) for info in infos])
+    order = np.argsort(-sims, kind="stable")
+    sim_rank = np.empty(len(rows), dtype=np.int64)
+    sim_rank[order] = np.arange(len(rows))
+    best_row_of_passage: dict[int, int] = {}
+    for r, rank, sim in zip(rows, ranks, sims.tolist(), strict=True):
+        best = best_row_of_passage.get(rank)
+        if best is None or sim > sims_around[best]:
+            best_row_of_passage[rank] = r
+    top_cos = passages[0][1]
+
+    def neighbour(row: int, step: int) -> tuple[float, float]:
+        other = row + step
+        if not table.same_document(row, other):
+            return 0.0, 0.0
+        return sims_around.get(other, 0.0), overlap(weights, table.words(other))
+
+    candidates: list[Candidate] = []
+    matrix = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
+    passage_names: dict[int, TextWords] = {}
+    for i, (row, rank, info) in enumerate(zip(rows, ranks, infos, strict=True)):
+        chunk_id, cosine = passages[rank]
+        chunk = index.chunks[chunk_id]
+        start_row = max(info.start_row, chunk.first_sentence)
+        end_row = min(info.end_row, chunk.last_sentence - 1)
+        candidates.append(
+            Candidate(rank, row, int(index.sentences[start_row][1]), int(index.sentences[end_row][2]))
+        )
+        prev_sim, prev_overlap = neighbour(row, -1)
+        next_sim, next_overlap = neighbour(row, +1)
+        window = info.words | info.borrowed
+        window_rows = [r for r in (row - 1, row + 1) if table.same_document(row, r)]
+        for r in window_rows:
+            window |= table.words(r)
+        missing = [weights[t] for t in weights if t not in window]
+        missing_passage = [weights[t] for t in weights if t not in table.chunk_words(chunk_id)]
+        if names:
+            lo, hi = min([row, *window_rows]), max([row, *window_rows])
+            doc_text = index.documents[chunk.document_id].text
+            window_text = TextWords.of(doc_text[int(index.sentences[lo][1]) : int(index.sentences[hi][2])])
+            unmatched_window = sum(not window_text.mentions(t) for t in names) / len(names)
+        else:
+            unmatched_window = 0.0
+        span = chunk.last_sentence - chunk.first_sentence
+        if names:
+            doc_words = table.document_words(chunk.document_id)
+            if rank not in passage_names:
+                passage_names[rank] = TextWords.of(index.chunk_text(chunk_id))
+            unmatched_doc = sum(not doc_words.mentions(t) for t in names) / len(names)
+            unmatched_passage = sum(not passage_names[rank].mentions(t) for t in names) / len(names)
+        else:
+            unmatched_doc = unmatched_passage = 0.0
+        values = {
+            "sim": sims[i],
+            "prev_sim": prev_sim,
+            "next_sim": next_sim,
+            "sim_gap": sims[order[0]] - sims[i],
+            "sim_rank": sim_rank[i],
+            "offset_from_best": max(-3, min(3, row - best_row_of_passage[rank])),
+            "overlap": overlaps[i],
+            "prev_overlap": prev_overlap,
+            "next_overlap": next_overlap,
+            "overlap_gap": overlaps.max() - overlaps[i],
+            "novel_share": len(info.words - query_tokens) / max(1, len(info.words)),
+            "position": (row - chunk.first_sentence) / max(1, span - 1),
+            "passage_cos": cosine,
+            "passage_rank": rank,
+            "passage_cos_gap": top_cos - cosine,
+            "new_names": len(info.capitalised - question_words),
+            "gives_reason": info.gives_reason,
+            "gives_definition": info.gives_definition,
+            "states_count": info.states_count,
+            "states_time": info.states_time,
+            "states_number": info.states_number,
+            "refers_back": info.head != row,
+            "context_sim": sims_around[info.head],
+            "context_overlap": overlap(weights, info.words | info.borrowed),
+            "names": len(names),
+            "names_unmatched_document": unmatched_doc,
+            "names_unmatched_passage": unmatched_passage,
+            "names_unknown": len(unknown) / len(names) if names else 0.0,
+            "names_unmatched_window": unmatched_window,
+            "missing_window": sum(missing) / total_weight if total_weight else 0.0,
+            "missing_idf_window": max(missing, default=0.0),
+            "missing_idf_passage": max(missing_passage, default=0.0),
+            **{f"q_{t}": qtype == t for t in QUESTION_TYPES},
+        }
+        matrix[i] = [float(values[name]) for name in FEATURES]
+    return candidates, matrix
