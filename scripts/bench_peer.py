@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Peer benchmark: txtai's default hybrid search against this service, same passages, same questions.
 
-``python scripts/bench_peer.py [--index DIR] [--questions FILE ...]``
+``python scripts/bench_peer.py [--index DIR] [--questions FILE ...]`` or ``--squad validation``
 
 Needs the optional extra ``bench`` (``pip install -c constraints.txt -e '.[bench]'``: txtai 9.14).
 Runs offline (``HF_HUB_OFFLINE=1``).
@@ -113,9 +113,21 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="question set (JSONL); repeatable (default: eval/questions.jsonl)",
     )
+    parser.add_argument(
+        "--squad",
+        choices=("validation", "train"),
+        help="run on the second corpus instead: these SQuAD 2.0 articles and their questions "
+        "(as scripts/evaluate.py --squad builds it)",
+    )
     args = parser.parse_args(argv)
     question_files: list[Path] = args.questions or [ROOT / "eval" / "questions.jsonl"]
     sets = {display(path): load_questions(path) for path in question_files}
+    if args.squad:
+        from service.squad import load_articles, prepare_index, questions
+
+        articles = load_articles(split=args.squad)
+        args.index = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
+        sets = {f"SQuAD {args.squad} articles": questions(articles)}
 
     index: IndexData = load_index(args.index)
     texts = [index.chunk_text(i) for i in range(len(index.chunks))]

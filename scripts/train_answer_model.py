@@ -277,10 +277,8 @@ def fit(
     return Fitted(model, calibration, threshold, thresholds, report)
 
 
-#: Feature groups, each zeroed in training and scoring to see what it earns. The groups that
-#: stood for the old hand rules (count and time, definitions, sentences that refer back,
-#: headings and questions) earned nothing on the validation articles and were removed
-#: (BENCHMARKS.md).
+#: Feature groups, each zeroed in training and scoring to see what it earns (BENCHMARKS.md:
+#: the question's type, who / when / how many…, earned nothing and was removed).
 ABLATIONS: dict[str, tuple[str, ...]] = {
     "answer-type cues (states_count, states_time, states_number, gives_definition)": (
         "states_count", "states_time", "states_number", "gives_definition"),
@@ -290,7 +288,6 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
                                                       "offset_from_best"),
     "missing question words (missing_*)": ("missing_window", "missing_idf_window", "missing_idf_passage"),
     "new-information cues (new_names, gives_reason, novel_share)": ("new_names", "gives_reason", "novel_share"),
-    "question type (q_*)": tuple(f for f in FEATURES if f.startswith("q_")),
 }
 
 

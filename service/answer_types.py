@@ -1,5 +1,4 @@
-"""What kind of answer a question asks for, and what kind of information a sentence gives:
-counts, times, definitions, reasons, names. Plain text cues, no model: the answer model
+"""What kind of information a sentence gives: counts, times, definitions, reasons, names. Plain text cues, no model: the answer model
 (``service.answering``) reads them as features and learns how much each matters; none of them
 rules a sentence in or out by itself.
 """
@@ -7,17 +6,6 @@ rules a sentence in or out by itself.
 from __future__ import annotations
 
 import re
-
-QUESTION_TYPES = ("who", "when", "where", "why", "count", "how", "what", "define", "yesno", "other")
-
-_WH = re.compile(
-    r"\b(?P<who>who|whom|whose)\b|\b(?P<when>when)\b|\b(?P<where>where)\b|\b(?P<why>why)\b"
-    r"|\bhow (?P<count>many|much)\b|\b(?P<how>how)\b|\b(?P<what>what|which)\b",
-    re.I,
-)
-_DEFINE_QUESTION = re.compile(r"\bdefin(e|es|ed|ition|itions)\b", re.I)
-_TIME_QUESTION = re.compile(r"\b(what|which) (year|date|month|decade|century)\b", re.I)
-_YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -41,18 +29,6 @@ _LIST_MARKER = re.compile(r"^\W*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s")
 _DEFINES = re.compile(r"\bdefine[sd]?\b|\bdefinition\b|\bmeans\b(?! of)|\brefers? to\b|\b(understood|conceived( of)?) as\b", re.I)
 _REASON = re.compile(r"\b(because|due to|since|as a result|in order to|so that|owing to|reason)\b", re.I)
 _CAPITALISED = re.compile(r"(?<=\w[\s,;:(])([A-Z][\w'’-]+)")
-
-
-def question_type(question: str) -> str:
-    """The kind of answer a question asks for, from its wording: one of ``QUESTION_TYPES``."""
-    if _DEFINE_QUESTION.search(question):
-        return "define"
-    if _TIME_QUESTION.search(question):
-        return "when"
-    match = _WH.search(question)
-    if match:
-        return next(name for name, value in match.groupdict().items() if value)
-    return "yesno" if _YES_NO.match(question) else "other"
 
 
 def states_number(sentence: str) -> bool:

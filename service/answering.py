@@ -18,11 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.answer_types import (
-    QUESTION_TYPES,
     capitalised_words,
     gives_definition,
     gives_reason,
-    question_type,
     states_count,
     states_number,
     states_time,
@@ -79,8 +77,6 @@ FEATURES: tuple[str, ...] = (
     "missing_window",  # IDF-weighted share of question words not in the sentence or its neighbours
     "missing_idf_window",  # the rarest such word's IDF
     "missing_idf_passage",  # the rarest question word its passage lacks
-    # what the question asks for
-    *(f"q_{t}" for t in QUESTION_TYPES),
 )
 
 
@@ -233,7 +229,6 @@ def candidate_features(
     total_weight = sum(weights.values())
     names = list(dict.fromkeys(salient_terms(question)))
     unknown = missing_terms(question, lambda t: t in index.bm25.vocab_dict)
-    qtype = question_type(question)
     question_words = {w.lower() for w in re.findall(r"\w+", question)}
 
     sims = np.array([sims_around[r] for r in rows], dtype=np.float64)
@@ -322,7 +317,6 @@ def candidate_features(
             "missing_window": sum(missing) / total_weight if total_weight else 0.0,
             "missing_idf_window": max(missing, default=0.0),
             "missing_idf_passage": max(missing_passage, default=0.0),
-            **{f"q_{t}": qtype == t for t in QUESTION_TYPES},
         }
         matrix[i] = [float(values[name]) for name in FEATURES]
     return candidates, matrix

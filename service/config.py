@@ -134,20 +134,11 @@ class Settings(BaseSettings):
         "call: ~35 ms per passage for a MiniLM-L6 cross-encoder on 2 CPU cores, measured).",
     )
     answer_passages: int = Field(
-        5, ge=1, le=20, description="The answer sentence is sought in this many top passages."
-    )
-    answer_passage_weight: float = Field(
-        0.5,
-        ge=0.0,
-        le=2.0,
-        description="How much the passage's similarity to the question adds to a sentence's own "
-        "when picking the answer (context for sentences like 'She also named three priorities').",
-    )
-    answer_lexical_weight: float = Field(
-        0.2,
-        ge=0.0,
-        le=2.0,
-        description="How much the share of question words a sentence contains adds to its score.",
+        5,
+        ge=1,
+        le=20,
+        description="The answer model reads this many top passages: the answer comes from one of them, "
+        "and they are reordered by their best answer.",
     )
     answer_model: Path | None = Field(
         None,

