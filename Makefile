@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser index serve test eval bench clean
+.PHONY: install browser index serve check test eval bench clean
 
 install: $(STAMP)
 
@@ -31,7 +31,13 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+# Format, lint and types (settings in pyproject.toml); the test command runs it first.
+check: install
+	$(BIN)/ruff format --check service scripts tests
+	$(BIN)/ruff check service scripts tests
+	$(BIN)/mypy service
+
+test: install browser check
 	$(BIN)/python -m pytest
 
 eval: install
@@ -41,4 +47,4 @@ bench: install
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) index .pytest_cache .hypothesis
+	rm -rf $(VENV) index .cache .pytest_cache .hypothesis .ruff_cache .mypy_cache

@@ -21,10 +21,15 @@ from service.embedding import resolve_model_path
 from service.store import resolve_build
 
 build = resolve_build(Path(os.environ["HSQA_INDEX_DIR"]))
-model = SentenceTransformer(resolve_model_path(json.loads((build / "manifest.json").read_text())["model"]["id"]))
+model = SentenceTransformer(
+    resolve_model_path(json.loads((build / "manifest.json").read_text())["model"]["id"])
+)
 index = faiss.read_index(str(build / "chunks.faiss"))
 documents = {d["id"]: d["text"] for d in map(json.loads, (build / "documents.jsonl").open())}
-passages = [documents[c["document_id"]][c["start"] : c["end"]] for c in map(json.loads, (build / "chunks.jsonl").open())]
+passages = [
+    documents[c["document_id"]][c["start"] : c["end"]]
+    for c in map(json.loads, (build / "chunks.jsonl").open())
+]
 
 app = FastAPI()
 
@@ -40,7 +45,9 @@ def ask(body: Question) -> dict[str, object]:
     scores, ids = index.search(vector, body.top_k)
     return {
         "question": body.question,
-        "passages": [{"text": passages[i], "score": float(s)} for s, i in zip(scores[0], ids[0], strict=True) if i >= 0],
+        "passages": [
+            {"text": passages[i], "score": float(s)} for s, i in zip(scores[0], ids[0], strict=True) if i >= 0
+        ],
     }
 
 

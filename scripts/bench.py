@@ -59,7 +59,9 @@ def ms(values: list[float], p: int = 50) -> float:
 
 def table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |" for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -93,9 +95,14 @@ def breakdown(settings: Settings, questions: list[str], rounds: int) -> str:
             AskResponse.model_validate(body).model_dump_json()
             stages.setdefault("serialisation", []).append((time.perf_counter() - t) * 1000)
     order = ["embed", "dense", "bm25", "fusion", "rerank", "answer", "serialisation", "search total"]
-    rows = [[name, round(ms(stages[name]), 3), round(ms(stages[name], 95), 3)] for name in order if name in stages]
-    return (f"(a) in-process cost of one /ask (hybrid + answer sentence; query encoder: {runtime.embedder.runtime}); "
-            f"{len(stages['embed'])} questions\n\n" + table(["stage", "p50 ms", "p95 ms"], rows))
+    rows = [
+        [name, round(ms(stages[name]), 3), round(ms(stages[name], 95), 3)] for name in order if name in stages
+    ]
+    return (
+        "(a) in-process cost of one /ask (hybrid + answer sentence; "
+        f"query encoder: {runtime.embedder.runtime}); "
+        f"{len(stages['embed'])} questions\n\n" + table(["stage", "p50 ms", "p95 ms"], rows)
+    )
 
 
 # (b) ------------------------------------------------------------------------------------
@@ -132,25 +139,57 @@ def http_table(index_dir: Path, questions: list[str], n: int) -> str:
                     run = drive(url, send, n, clients)
                     rates[(name, workers, endpoint, clients)] = run.rate
                     rss, pss = memory_mib(server.pid)
-                    rows.append([name, workers, endpoint, clients, n, len(run.failures), round(run.rate, 1),
-                                 round(ms(run.latencies_ms), 1), round(ms(run.latencies_ms, 99), 1),
-                                 f"{rss:.0f} / {pss:.0f}"])
+                    rows.append(
+                        [
+                            name,
+                            workers,
+                            endpoint,
+                            clients,
+                            n,
+                            len(run.failures),
+                            round(run.rate, 1),
+                            round(ms(run.latencies_ms), 1),
+                            round(ms(run.latencies_ms, 99), 1),
+                            f"{rss:.0f} / {pss:.0f}",
+                        ]
+                    )
     base = {c: rates[(baseline, 1, "POST /ask", c)] for c in (1, 8)}
     ratios = "; ".join(
-        f"{name}: " + ", ".join(f"concurrency {c} {rates[(name, 1, 'POST /ask', c)] / base[c]:.1f}x" for c in (1, 8))
+        f"{name}: "
+        + ", ".join(f"concurrency {c} {rates[(name, 1, 'POST /ask', c)] / base[c]:.1f}x" for c in (1, 8))
         for name in ("hsqa", int8)
     )
     two = "; ".join(
-        f"{name}: " + ", ".join(f"concurrency {c} {rates[(name, 2, 'POST /ask', c)] / rates[('hsqa', 1, 'POST /ask', c)]:.2f}x"
-                                for c in (1, 8))
+        f"{name}: "
+        + ", ".join(
+            f"concurrency {c} {rates[(name, 2, 'POST /ask', c)] / rates[('hsqa', 1, 'POST /ask', c)]:.2f}x"
+            for c in (1, 8)
+        )
         for name in ("hsqa", one_thread)
     )
-    return ("(b) HTTP on 127.0.0.1 (closed loop; memory = resident / proportional MiB of all server processes)\n\n"
-            + table(["server", "workers", "endpoint", "clients", "requests", "failures", "req/s", "p50 ms",
-                     "p99 ms", "memory"], rows)
-            + f"\n\n/ask throughput, full pipeline vs baseline (dense only): {ratios}"
-            + f"\n/ask throughput, 2 workers vs 1 (onnx_threads 2): {two}"
-            + "\nready after start: " + ", ".join(f"{k} {v:.1f} s" for k, v in ready.items()))
+    return (
+        "(b) HTTP on 127.0.0.1 (closed loop; "
+        "memory = resident / proportional MiB of all server processes)\n\n"
+        + table(
+            [
+                "server",
+                "workers",
+                "endpoint",
+                "clients",
+                "requests",
+                "failures",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "memory",
+            ],
+            rows,
+        )
+        + f"\n\n/ask throughput, full pipeline vs baseline (dense only): {ratios}"
+        + f"\n/ask throughput, 2 workers vs 1 (onnx_threads 2): {two}"
+        + "\nready after start: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in ready.items())
+    )
 
 
 # (c) ------------------------------------------------------------------------------------
@@ -186,19 +225,43 @@ def indexing_table(settings: Settings, first_build_s: float) -> str:
     build_s = time.perf_counter() - t
     n = len(passages)
     rows = [
-        ["raw SentenceTransformer.encode, the passages", n, round(raw_passages, 2), round(n / raw_passages, 1), "1.00"],
-        [f"the indexer's encoder ({runtime}), the passages alone (min cosine to raw: "
-         f"{agreement:.6f})", n, round(ours_passages, 2), round(n / ours_passages, 1), f"{raw_passages / ours_passages:.2f}"],
-        ["raw SentenceTransformer.encode, passages + answer sentences", n + len(sentences), round(raw_all, 2),
-         round(n / raw_all, 1), f"{raw_passages / raw_all:.2f}"],
-        [f"hsqa-build-index --full (embedding with {manifest['embed_runtime']}; read, chunk, "
-         "passages + sentences, BM25, write)", n + len(sentences), round(build_s, 2), round(n / build_s, 1),
-         f"{raw_passages / build_s:.2f}"],
+        [
+            "raw SentenceTransformer.encode, the passages",
+            n,
+            round(raw_passages, 2),
+            round(n / raw_passages, 1),
+            "1.00",
+        ],
+        [
+            f"the indexer's encoder ({runtime}), the passages alone (min cosine to raw: {agreement:.6f})",
+            n,
+            round(ours_passages, 2),
+            round(n / ours_passages, 1),
+            f"{raw_passages / ours_passages:.2f}",
+        ],
+        [
+            "raw SentenceTransformer.encode, passages + answer sentences",
+            n + len(sentences),
+            round(raw_all, 2),
+            round(n / raw_all, 1),
+            f"{raw_passages / raw_all:.2f}",
+        ],
+        [
+            f"hsqa-build-index --full (embedding with {manifest['embed_runtime']}; read, chunk, "
+            "passages + sentences, BM25, write)",
+            n + len(sentences),
+            round(build_s, 2),
+            round(n / build_s, 1),
+            f"{raw_passages / build_s:.2f}",
+        ],
     ]
-    return ("(c) indexing the corpus, same passages, same run (passages/s counts passages only)\n\n"
-            + table(["what", "texts embedded", "seconds", "passages/s", "vs raw passages"], rows)
-            + f"\n\nbuild vs raw encode of the same texts: {raw_all / build_s:.2f}x; first build (with the one-time "
-            f"ONNX export and its check against torch): {first_build_s:.1f} s")
+    return (
+        "(c) indexing the corpus, same passages, same run (passages/s counts passages only)\n\n"
+        + table(["what", "texts embedded", "seconds", "passages/s", "vs raw passages"], rows)
+        + f"\n\nbuild vs raw encode of the same texts: {raw_all / build_s:.2f}x; "
+        "first build (with the one-time "
+        f"ONNX export and its check against torch): {first_build_s:.1f} s"
+    )
 
 
 # (d) ------------------------------------------------------------------------------------
@@ -212,7 +275,10 @@ def embedding_like(anchors: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     for start in range(0, n, 100_000):
         m = min(100_000, n - start)
         w = rng.uniform(0.5, 1.0, (m, 1)).astype(np.float32)
-        x = w * anchors[rng.integers(0, len(anchors), m)] + (1 - w) * anchors[rng.integers(0, len(anchors), m)]
+        x = (
+            w * anchors[rng.integers(0, len(anchors), m)]
+            + (1 - w) * anchors[rng.integers(0, len(anchors), m)]
+        )
         x += rng.standard_normal(x.shape).astype(np.float32) * (0.6 / np.sqrt(anchors.shape[1]))
         faiss.normalize_L2(x)
         out[start : start + m] = x
@@ -238,15 +304,26 @@ def probe(args: argparse.Namespace) -> int:
             latencies.append((time.perf_counter() - t) * 1000)
             if round_ == 0:
                 found.append(ids[0][:10].tolist())
-    print(json.dumps({"started": started, "ready": ready, "rss_ready": rss_ready,
-                      "rss_after": memory_mib(os.getpid())[0], "latencies": latencies, "found": found}))
+    print(
+        json.dumps(
+            {
+                "started": started,
+                "ready": ready,
+                "rss_ready": rss_ready,
+                "rss_after": memory_mib(os.getpid())[0],
+                "latencies": latencies,
+                "found": found,
+            }
+        )
+    )
     return 0
 
 
 def scale_table(settings: Settings, sizes: list[int], questions: list[str], exact_max: int | None) -> str:
     index = load_index(settings.index_dir)
-    anchors = np.concatenate([index.chunk_index.reconstruct_n(0, index.chunk_index.ntotal),
-                              np.asarray(index.sentence_vectors)]).astype(np.float32)
+    anchors = np.concatenate(
+        [index.chunk_index.reconstruct_n(0, index.chunk_index.ntotal), np.asarray(index.sentence_vectors)]
+    ).astype(np.float32)
     encoder = OnnxEmbedder(settings.index_dir / ONNX_DIR, threads=2)
     qvecs = encoder.encode(questions)
     rows = []
@@ -270,22 +347,66 @@ def scale_table(settings: Settings, sizes: list[int], questions: list[str], exac
             (Path(tmp) / "questions.json").write_text(json.dumps(questions))
             spawned = time.time()
             done = subprocess.run(
-                [sys.executable, __file__, "--probe", str(path), "--probe-description", json.dumps(description),
-                 "--probe-onnx", str(settings.index_dir / ONNX_DIR), "--probe-questions", str(Path(tmp) / "questions.json")],
-                capture_output=True, text=True, timeout=600, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--probe",
+                    str(path),
+                    "--probe-description",
+                    json.dumps(description),
+                    "--probe-onnx",
+                    str(settings.index_dir / ONNX_DIR),
+                    "--probe-questions",
+                    str(Path(tmp) / "questions.json"),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=True,
             )
             size_mib = path.stat().st_size / 2**20
         report = json.loads(done.stdout)
-        recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(report["found"], truth.tolist(), strict=True)])
-        params = (f"{description['kind']} nlist {description['nlist']} nprobe {description['nprobe']}"
-                  if description["kind"] != "flat" else "flat (exact)")
-        rows.append([f"{n:,}", params, round(build_s, 1), f"{size_mib:,.0f}", round(report["ready"] - spawned, 1),
-                     f"{report['rss_ready']:,.0f} / {report['rss_after']:,.0f}", round(ms(report["latencies"]), 2),
-                     round(ms(report["latencies"], 99), 2), round(ms(exact_ms), 1), f"{recall:.3f}"])
-    return ("(d) synthetic scale (embedding-like vectors; the questions are the evaluation set, embedded with "
-            "onnxruntime in the timed path; search returns 50 candidates like the service)\n\n"
-            + table(["passages", "index", "build s", "disk MiB", "ready s", "RSS MiB ready / after",
-                     "search p50 ms", "p99 ms", "exact p50 ms", "recall@10"], rows))
+        recall = np.mean(
+            [len(set(f) & set(t)) / 10 for f, t in zip(report["found"], truth.tolist(), strict=True)]
+        )
+        params = (
+            f"{description['kind']} nlist {description['nlist']} nprobe {description['nprobe']}"
+            if description["kind"] != "flat"
+            else "flat (exact)"
+        )
+        rows.append(
+            [
+                f"{n:,}",
+                params,
+                round(build_s, 1),
+                f"{size_mib:,.0f}",
+                round(report["ready"] - spawned, 1),
+                f"{report['rss_ready']:,.0f} / {report['rss_after']:,.0f}",
+                round(ms(report["latencies"]), 2),
+                round(ms(report["latencies"], 99), 2),
+                round(ms(exact_ms), 1),
+                f"{recall:.3f}",
+            ]
+        )
+    return (
+        "(d) synthetic scale (embedding-like vectors; the questions are the evaluation set, embedded with "
+        "onnxruntime in the timed path; search returns 50 candidates like the service)\n\n"
+        + table(
+            [
+                "passages",
+                "index",
+                "build s",
+                "disk MiB",
+                "ready s",
+                "RSS MiB ready / after",
+                "search p50 ms",
+                "p99 ms",
+                "exact p50 ms",
+                "recall@10",
+            ],
+            rows,
+        )
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -299,7 +420,9 @@ def _sections(value: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=400, help="requests per HTTP row (bounded)")
     parser.add_argument("--sizes", default="100000,1000000", help="passage counts for the scale run")
     parser.add_argument(
@@ -324,10 +447,14 @@ def main(argv: list[str] | None = None) -> int:
         manifest = build_index(settings, progress=False)
         first_build_s = time.perf_counter() - t
         counts = manifest["counts"]
-        print(f"corpus: {counts['documents']} documents, {counts['chunks']} passages, {counts['sentences']} "
-              f"sentences; first build {first_build_s:.1f} s\n")
+        print(
+            f"corpus: {counts['documents']} documents, {counts['chunks']} passages, {counts['sentences']} "
+            f"sentences; first build {first_build_s:.1f} s\n"
+        )
         sections = {
-            "a": lambda: breakdown(settings, questions[:12] if args.smoke else questions, 1 if args.smoke else 3),
+            "a": lambda: breakdown(
+                settings, questions[:12] if args.smoke else questions, 1 if args.smoke else 3
+            ),
             "b": lambda: http_table(settings.index_dir, questions, requests),
             "c": lambda: indexing_table(settings, first_build_s),
             "d": lambda: scale_table(settings, sizes, questions, 1000 if args.smoke else None),

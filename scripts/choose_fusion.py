@@ -52,7 +52,9 @@ def mrr(found: list[int | None]) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args(argv)
 
@@ -64,10 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     # The same questions with half their content words left out: the choice must also hold
     # for questions that share few words with the text, as the service's users' do.
     rng = random.Random(SEED)
-    sets["train, words dropped"] = (sets["train"][0], [{**q, "question": drop_words(q["question"], rng)}
-                                                        for q in sets["train"][1]])
+    sets["train, words dropped"] = (
+        sets["train"][0],
+        [{**q, "question": drop_words(q["question"], rng)} for q in sets["train"][1]],
+    )
     own = Settings(index_dir=args.cache / "human-security" / "index", onnx=False)
-    sets["human-security"] = (own, [q for q in load_questions(ROOT / "eval" / "questions.jsonl") if q["answers"]])
+    sets["human-security"] = (
+        own,
+        [q for q in load_questions(ROOT / "eval" / "questions.jsonl") if q["answers"]],
+    )
     encoder = load_encoder(sets["train"][0])
     vectors = {name: encoder.encode([q["question"] for q in items]) for name, (_, items) in sets.items()}
     indexes = {name: load_index(s.index_dir, expected_model=s.model) for name, (s, _) in sets.items()}
@@ -83,11 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     for update in candidates:
         both = [score(name, **update) for name in chosen_on]
         results.append(((float(np.mean([m for m, _ in both])), float(np.mean([h for _, h in both]))), update))
-        print(f"train MRR@10 {results[-1][0][0]:.4f} hit@1 {results[-1][0][1]:.3f}  {update}", file=sys.stderr)
+        print(
+            f"train MRR@10 {results[-1][0][0]:.4f} hit@1 {results[-1][0][1]:.3f}  {update}", file=sys.stderr
+        )
     (best_mrr, best_hit), best = max(results, key=lambda r: (r[0][0], r[0][1]))
     default = {k: getattr(Settings(), k) for k in GRID}
-    print(f"chosen on {len(sets['train'][1])} training questions, as asked and with words dropped: {best} "
-          f"(mean MRR@10 {best_mrr:.4f}, hit@1 {best_hit:.3f})")
+    print(
+        f"chosen on {len(sets['train'][1])} training questions, as asked and with words dropped: {best} "
+        f"(mean MRR@10 {best_mrr:.4f}, hit@1 {best_hit:.3f})"
+    )
     print("| settings | set | MRR@10 | hit@1 |\n|---|---|---|---|")
     for label, update in (("chosen", best), ("defaults", default)):
         for name in sets:

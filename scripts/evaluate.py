@@ -16,17 +16,29 @@ import sys
 from pathlib import Path
 
 from service.config import ROOT, Settings
-from service.evaluation import format_details, format_table, in_process, load_questions, over_http, run, summarize
+from service.evaluation import (
+    format_details,
+    format_table,
+    in_process,
+    load_questions,
+    over_http,
+    run,
+    summarize,
+)
 
 MODES = ("hybrid", "dense", "bm25")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     parser.add_argument("--index", type=Path, help="index folder (default: HSQA_INDEX_DIR or index/)")
     parser.add_argument("--url", help="evaluate a running service at this base URL instead")
-    parser.add_argument("--mode", choices=(*MODES, "all"), default="hybrid", help="retrieval mode(s), in-process only")
+    parser.add_argument(
+        "--mode", choices=(*MODES, "all"), default="hybrid", help="retrieval mode(s), in-process only"
+    )
     parser.add_argument(
         "--squad",
         choices=("validation", "train"),

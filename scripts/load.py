@@ -29,7 +29,9 @@ from service.localserver import memory_mib, running_service, wait_ready
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--max-seconds", type=float, default=600.0)
@@ -89,9 +91,15 @@ def main(argv: list[str] | None = None) -> int:
             rss[f"after {len(latencies):,} requests"] = memory_mib(server.pid)[0]
 
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    print(f"{args.clients} clients, {len(latencies)} requests in {elapsed:.1f} s ({len(latencies) / elapsed:.1f} req/s), "
-          f"{len(failures)} failures")
-    print(f"latency ms: p50 {statistics.median(latencies):.1f}, p95 {q[94]:.1f}, p99 {q[98]:.1f}, max {max(latencies):.1f}")
+    print(
+        f"{args.clients} clients, {len(latencies)} requests in {elapsed:.1f} s "
+        f"({len(latencies) / elapsed:.1f} req/s), "
+        f"{len(failures)} failures"
+    )
+    print(
+        f"latency ms: p50 {statistics.median(latencies):.1f}, p95 {q[94]:.1f}, p99 {q[98]:.1f}, "
+        f"max {max(latencies):.1f}"
+    )
     print("resident memory (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
     if failures:
         print("first failures:", failures[:5])

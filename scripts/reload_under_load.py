@@ -29,13 +29,17 @@ from service.evaluation import load_questions
 from service.indexer import build_index
 from service.localserver import running_service, wait_ready
 
-NEW_TEXT = ("Zanzibar Compact on Human Security\n\nThe Zanzibar Compact of 2031 made access to clean water a "
-            "human security priority for island states, with community wells and drought early warning.\n")
+NEW_TEXT = (
+    "Zanzibar Compact on Human Security\n\nThe Zanzibar Compact of 2031 made access to clean water a "
+    "human security priority for island states, with community wells and drought early warning.\n"
+)
 NEW_QUESTION = "What did the Zanzibar Compact make a priority?"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args(argv)
@@ -62,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
                     while time.monotonic() < end:
                         sent = time.monotonic()
                         try:
-                            ok = c.post("/ask", json={"question": questions[i % len(questions)]}).status_code == 200
+                            ok = (
+                                c.post("/ask", json={"question": questions[i % len(questions)]}).status_code
+                                == 200
+                            )
                         except httpx.HTTPError:
                             ok = False
                         with lock:
@@ -86,18 +93,26 @@ def main(argv: list[str] | None = None) -> int:
                 serving_after = time.monotonic() - published
                 for t in threads:
                     t.join()
-                top = c.post("/ask", json={"question": NEW_QUESTION}).json()["passages"][0]["citation"]["document_id"]
+                top = c.post("/ask", json={"question": NEW_QUESTION}).json()["passages"][0]["citation"][
+                    "document_id"
+                ]
 
     latencies = [ms for _, ms, _ in samples]
     failures = sum(not ok for _, _, ok in samples)
     around_swap = [ms for sent, ms, _ in samples if published - 1 <= sent <= published + serving_after + 1]
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    print(f"full build {full_s:.1f} s; incremental build after adding one text {incremental_s:.1f} s "
-          f"(ratio {incremental_s / full_s:.2f})")
-    print(f"{args.clients} clients for {args.seconds:.0f} s: {len(samples)} requests, {failures} failures; "
-          f"latency ms p50 {statistics.median(latencies):.1f}, p99 {q[98]:.1f}, max {max(latencies):.1f}")
-    print(f"new index served {serving_after:.2f} s after publishing; worst latency within 1 s of the swap "
-          f"{max(around_swap, default=0):.1f} ms; top passage for the new question: {top}")
+    print(
+        f"full build {full_s:.1f} s; incremental build after adding one text {incremental_s:.1f} s "
+        f"(ratio {incremental_s / full_s:.2f})"
+    )
+    print(
+        f"{args.clients} clients for {args.seconds:.0f} s: {len(samples)} requests, {failures} failures; "
+        f"latency ms p50 {statistics.median(latencies):.1f}, p99 {q[98]:.1f}, max {max(latencies):.1f}"
+    )
+    print(
+        f"new index served {serving_after:.2f} s after publishing; worst latency within 1 s of the swap "
+        f"{max(around_swap, default=0):.1f} ms; top passage for the new question: {top}"
+    )
     return 0 if failures == 0 and top == "zanzibar" else 1
 
 

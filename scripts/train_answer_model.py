@@ -37,11 +37,11 @@ import numpy as np
 
 from service.answer_model import CALIBRATION_INPUTS, META_FILE, MODEL_FILE, calibration_inputs
 from service.answering import FEATURES, SentenceTable, candidate_features
-from service.lexical import missing_terms
 from service.config import ROOT, Settings
 from service.corpus import load_corpus
 from service.evaluation import load_questions
 from service.indexer import build_index, stale_reason
+from service.lexical import missing_terms
 from service.runtime import load_encoder
 from service.search import Searcher
 from service.squad import LICENCE, SPLITS, drop_words, load_articles, prepare_index, questions
@@ -91,9 +91,7 @@ class Questions:
 
     def subset(self, keep: np.ndarray) -> Questions:
         chosen = [i for i in range(len(self.items)) if keep[i]]
-        return Questions(
-            *([getattr(self, f)[i] for i in chosen] for f in FIELDS)
-        )
+        return Questions(*([getattr(self, f)[i] for i in chosen] for f in FIELDS))
 
     def without(self, columns: list[int]) -> Questions:
         """The same questions with these feature columns zeroed (an ablation)."""
@@ -110,7 +108,10 @@ class Questions:
     def rows(self, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Candidate rows and their labels."""
         chosen = [i for i in range(len(self.items)) if (keep is None or keep[i]) and len(self.matrices[i])]
-        return (np.concatenate([self.matrices[i] for i in chosen]), np.concatenate([self.labels[i] for i in chosen]))
+        return (
+            np.concatenate([self.matrices[i] for i in chosen]),
+            np.concatenate([self.labels[i] for i in chosen]),
+        )
 
 
 def collect(searcher: Searcher, items: list[dict[str, Any]]) -> Questions:
@@ -126,8 +127,11 @@ def collect(searcher: Searcher, items: list[dict[str, Any]]) -> Questions:
         answers = item["answers"]
         labels = np.array(
             [
-                any(a in index.documents[index.chunks[hits[c.passage].chunk].document_id].text[c.start : c.end]
-                    for a in answers)
+                any(
+                    a
+                    in index.documents[index.chunks[hits[c.passage].chunk].document_id].text[c.start : c.end]
+                    for a in answers
+                )
                 for c in candidates
             ],
             dtype=np.float32,
@@ -214,13 +218,16 @@ def choose_threshold(probability: np.ndarray, scored: Scored, unknown_check: boo
     """The highest threshold that keeps false-abstain ≤ MAX_FALSE_ABSTAIN on these questions,
     counting the answerable ones the unknown-names check refuses anyway."""
     answerable = scored.answerable
-    budget = int(np.floor(MAX_FALSE_ABSTAIN * answerable.sum())) - int((answerable & refused_by(scored, unknown_check)).sum())
+    budget = int(np.floor(MAX_FALSE_ABSTAIN * answerable.sum())) - int(
+        (answerable & refused_by(scored, unknown_check)).sum()
+    )
     p = np.sort(probability[answerable & ~refused_by(scored, unknown_check)])
     return float(p[budget]) if 0 <= budget < len(p) else 0.0
 
 
-def figures(probability: np.ndarray, scored: Scored, threshold: float, unknown_check: bool,
-            ranks: list[int | None]) -> dict[str, float]:
+def figures(
+    probability: np.ndarray, scored: Scored, threshold: float, unknown_check: bool, ranks: list[int | None]
+) -> dict[str, float]:
     answerable, right = scored.answerable, scored.right
     answered = (probability >= threshold) & ~refused_by(scored, unknown_check)
     n = max(1, int(answerable.sum()))
@@ -269,10 +276,13 @@ def fit(
     model = fitter(*train.rows())
     scored = {name: oof.get(name) or question_level(model, part) for name, part in sets.items()}
     probability = {name: calibrated(calibration, x.inputs) for name, x in scored.items()}
-    thresholds = {name: choose_threshold(probability[name], scored[name], unknown_check) for name in threshold_on}
+    thresholds = {
+        name: choose_threshold(probability[name], scored[name], unknown_check) for name in threshold_on
+    }
     threshold = min(thresholds.values())
     report = {
-        name: figures(probability[name], x, threshold, unknown_check, sets[name].ranks) for name, x in scored.items()
+        name: figures(probability[name], x, threshold, unknown_check, sets[name].ranks)
+        for name, x in scored.items()
     }
     return Fitted(model, calibration, threshold, thresholds, report)
 
@@ -281,13 +291,30 @@ def fit(
 #: the question's type, who / when / how many…, earned nothing and was removed).
 ABLATIONS: dict[str, tuple[str, ...]] = {
     "answer-type cues (states_count, states_time, states_number, gives_definition)": (
-        "states_count", "states_time", "states_number", "gives_definition"),
-    "refers-back cues (refers_back, context_sim, context_overlap)": ("refers_back", "context_sim", "context_overlap"),
+        "states_count",
+        "states_time",
+        "states_number",
+        "gives_definition",
+    ),
+    "refers-back cues (refers_back, context_sim, context_overlap)": (
+        "refers_back",
+        "context_sim",
+        "context_overlap",
+    ),
     "name checks as features (names_*)": tuple(f for f in FEATURES if f.startswith("names")),
-    "neighbours (prev_*, next_*, offset_from_best)": ("prev_sim", "next_sim", "prev_overlap", "next_overlap",
-                                                      "offset_from_best"),
+    "neighbours (prev_*, next_*, offset_from_best)": (
+        "prev_sim",
+        "next_sim",
+        "prev_overlap",
+        "next_overlap",
+        "offset_from_best",
+    ),
     "missing question words (missing_*)": ("missing_window", "missing_idf_window", "missing_idf_passage"),
-    "new-information cues (new_names, gives_reason, novel_share)": ("new_names", "gives_reason", "novel_share"),
+    "new-information cues (new_names, gives_reason, novel_share)": (
+        "new_names",
+        "gives_reason",
+        "novel_share",
+    ),
 }
 
 
@@ -295,8 +322,10 @@ def reordering_table(model: Any, sets: dict[str, Questions]) -> str:
     """MRR@10 and hit@1 with the top passages as ranked, and reordered by what the answer model
     knows: by their best candidate's probability, or fused by RRF with the first ranking."""
     column = FEATURES.index("passage_rank")
-    lines = ["| order of the top passages | " + " | ".join(f"{n}: MRR@10 / hit@1" for n in sets) + " |",
-             "|---|" + "---|" * len(sets)]
+    lines = [
+        "| order of the top passages | " + " | ".join(f"{n}: MRR@10 / hit@1" for n in sets) + " |",
+        "|---|" + "---|" * len(sets),
+    ]
     for label in ("as ranked", "by best answer probability", "RRF of both rankings"):
         cells = []
         for part in sets.values():
@@ -307,7 +336,9 @@ def reordering_table(model: Any, sets: dict[str, Questions]) -> str:
                 order = list(range(len(hits)))
                 if len(matrix) and label != "as ranked":
                     p = predict(model, matrix)
-                    best = {int(r): float(p[matrix[:, column] == r].max()) for r in np.unique(matrix[:, column])}
+                    best = {
+                        int(r): float(p[matrix[:, column] == r].max()) for r in np.unique(matrix[:, column])
+                    }
                     top = sorted(best, key=lambda r: (-best[r], r))
                     if label.startswith("RRF"):
                         fused = {r: 1 / (10 + r + 1) + 1 / (10 + top.index(r) + 1) for r in top}
@@ -322,8 +353,10 @@ def reordering_table(model: Any, sets: dict[str, Questions]) -> str:
 
 
 def ablation_row(label: str, report: dict[str, dict[str, float]], sets: dict[str, Questions]) -> str:
-    cells = [f"{r['answer_acc']:.3f} / {r['abstain_unans']:.3f} / {r['false_abstain']:.3f}"
-             for r in (report[n] for n in sets)]
+    cells = [
+        f"{r['answer_acc']:.3f} / {r['abstain_unans']:.3f} / {r['false_abstain']:.3f}"
+        for r in (report[n] for n in sets)
+    ]
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
@@ -334,7 +367,11 @@ def ablation_table(train: Questions, sets: dict[str, Questions], full: dict[str,
         "| answer stage | " + " | ".join(f"{n}: acc / abstain / false-abst." for n in sets) + " |",
         "|---|" + "---|" * len(sets),
         ablation_row("all", full, sets),
-        ablation_row("without the unknown-names check", fit(train, sets, THRESHOLD_ON, unknown_check=False).report, sets),
+        ablation_row(
+            "without the unknown-names check",
+            fit(train, sets, THRESHOLD_ON, unknown_check=False).report,
+            sets,
+        ),
     ]
     for label, names in ABLATIONS.items():
         columns = [FEATURES.index(n) for n in names]
@@ -372,7 +409,9 @@ def gather(cache: Path, smoke: bool, augment: bool = True, **table: bool) -> dic
         out[split] = collect(searcher, items)
         rng = random.Random(SEED)
         for _ in range(AUGMENT_COPIES if split == "train" and augment else 0):
-            out[split] = out[split] + collect(searcher, [{**q, "question": drop_words(q["question"], rng)} for q in items])
+            out[split] = out[split] + collect(
+                searcher, [{**q, "question": drop_words(q["question"], rng)} for q in items]
+            )
         _progress(f"{split}: {len(items)} questions, {sum(map(len, out[split].labels))} candidates", started)
     settings = Settings(index_dir=cache / "human-security" / "index", onnx=False)
     if stale_reason(settings, load_corpus(settings.corpus_dir).documents) is not None:
@@ -384,7 +423,9 @@ def gather(cache: Path, smoke: bool, augment: bool = True, **table: bool) -> dic
     # SQuAD's own unanswerable questions are all on topic; without these the model never sees a
     # question about something else entirely.
     for split in SPLITS:
-        items = [{**q, "answers": [], "split": f"off-topic/{split}"} for q in questions(load_articles(split=split))]
+        items = [
+            {**q, "answers": [], "split": f"off-topic/{split}"} for q in questions(load_articles(split=split))
+        ]
         out[f"off-topic/{split}"] = collect(own_searcher, items[:: OFF_TOPIC_EVERY * (4 if smoke else 1)])
     out["train"] = out["train"] + out.pop("off-topic/train")
     for half in ("tune", "heldout"):
@@ -393,23 +434,41 @@ def gather(cache: Path, smoke: bool, augment: bool = True, **table: bool) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, help="write the model here (default: the bundled folder; --smoke: nowhere)")
-    parser.add_argument("--smoke", action="store_true", help="a few questions per article: proves the script runs")
-    parser.add_argument("--compare", action="store_true", help="also fit a logistic regression and print both")
-    parser.add_argument("--ablations", action="store_true", help="print what each check and feature group earns")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", type=Path, help="write the model here (default: the bundled folder; --smoke: nowhere)"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few questions per article: proves the script runs"
+    )
+    parser.add_argument(
+        "--compare", action="store_true", help="also fit a logistic regression and print both"
+    )
+    parser.add_argument(
+        "--ablations", action="store_true", help="print what each check and feature group earns"
+    )
     parser.add_argument("--cache", type=Path, default=CACHE, help="where the SQuAD indexes are built")
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
     data = gather(args.cache, args.smoke)
     train = data["train"]
-    sets = {name: data[name] for name in ("validation", "human-security", "hs-tune", "hs-heldout", "off-topic/validation")}
+    sets = {
+        name: data[name]
+        for name in ("validation", "human-security", "hs-tune", "hs-heldout", "off-topic/validation")
+    }
     result = fit(train, sets, THRESHOLD_ON, fit_lightgbm)
     _progress(f"thresholds for false-abstain <= {MAX_FALSE_ABSTAIN}: {result.thresholds}", started)
     for name, f in result.report.items():
         print(f"{name}:", json.dumps({k: round(v, 3) for k, v in f.items()}))
-    booster, calibration, threshold, report = result.model, result.calibration, result.threshold, result.report
+    booster, calibration, threshold, report = (
+        result.model,
+        result.calibration,
+        result.threshold,
+        result.report,
+    )
 
     if args.compare:
         logistic = fit(train, sets, THRESHOLD_ON, fit_logistic)
@@ -418,9 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.ablations:
         print(reordering_table(booster, sets))
         print(ablation_table(train, sets, report))
-        for label, table in (("without quoting the predecessor or the colon's line", {"quote_context": False}),
-                             ("with headings, bylines and questions as candidates", {"statements_only": False}),
-                             ("trained without the word-dropped copies", {"augment": False})):
+        for label, table in (
+            ("without quoting the predecessor or the colon's line", {"quote_context": False}),
+            ("with headings, bylines and questions as candidates", {"statements_only": False}),
+            ("trained without the word-dropped copies", {"augment": False}),
+        ):
             plain = gather(args.cache, args.smoke, **table)
             fitted = fit(plain["train"], {name: plain[name] for name in sets}, THRESHOLD_ON)
             print(ablation_row(label, fitted.report, sets))

@@ -16,7 +16,9 @@ from service.config import Settings
 def main(argv: list[str] | None = None) -> None:
     defaults = Settings()
     parser = argparse.ArgumentParser(description="Serve the human security QA service.")
-    parser.add_argument("--index", type=Path, default=defaults.index_dir, help="index folder (HSQA_INDEX_DIR)")
+    parser.add_argument(
+        "--index", type=Path, default=defaults.index_dir, help="index folder (HSQA_INDEX_DIR)"
+    )
     parser.add_argument("--host", default=defaults.host, help="listen address (HSQA_HOST)")
     parser.add_argument("--port", type=int, default=defaults.port, help="listen port (HSQA_PORT)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")

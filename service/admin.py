@@ -17,7 +17,10 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 ADMIN_RESPONSES = {
     **ERROR_RESPONSES,
     401: {"model": ERROR_RESPONSES[404]["model"], "description": "Missing or wrong admin token."},
-    409: {"model": ERROR_RESPONSES[404]["model"], "description": "The published index was refused; the old one still serves."},
+    409: {
+        "model": ERROR_RESPONSES[404]["model"],
+        "description": "The published index was refused; the old one still serves.",
+    },
 }
 
 
@@ -34,8 +37,11 @@ def require_admin(request: Request, authorization: str | None) -> None:
     scheme, _, supplied = (authorization or "").partition(" ")
     expected = token.get_secret_value().encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.encode(), expected):
-        raise ApiError(401, "missing or wrong admin token: send `Authorization: Bearer <HSQA_ADMIN_TOKEN>`",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "missing or wrong admin token: send `Authorization: Bearer <HSQA_ADMIN_TOKEN>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 @router.post("/reload", response_model=ReloadResult, responses=ADMIN_RESPONSES)

@@ -1,6 +1,6 @@
-"""What kind of information a sentence gives: counts, times, definitions, reasons, names. Plain text cues, no model: the answer model
-(``service.answering``) reads them as features and learns how much each matters; none of them
-rules a sentence in or out by itself.
+"""What kind of information a sentence gives: counts, times, definitions, reasons, names.
+Plain text cues, no model: the answer model (``service.answering``) reads them as features
+and learns how much each matters; none of them rules a sentence in or out by itself.
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ _TIME = re.compile(
 _NAMED_NUMBER = re.compile(r"(?<=\S)(\W+)(One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b")
 # A list item's number, '(2) The symposium…' or '3. Participants…', states nothing.
 _LIST_MARKER = re.compile(r"^\W*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s")
-_DEFINES = re.compile(r"\bdefine[sd]?\b|\bdefinition\b|\bmeans\b(?! of)|\brefers? to\b|\b(understood|conceived( of)?) as\b", re.I)
+_DEFINES = re.compile(
+    r"\bdefine[sd]?\b|\bdefinition\b|\bmeans\b(?! of)|\brefers? to\b|\b(understood|conceived( of)?) as\b",
+    re.I,
+)
 _REASON = re.compile(r"\b(because|due to|since|as a result|in order to|so that|owing to|reason)\b", re.I)
 _CAPITALISED = re.compile(r"(?<=\w[\s,;:(])([A-Z][\w'’-]+)")
 

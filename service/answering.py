@@ -1,13 +1,14 @@
 """Choosing the answer: candidate sentences from the top passages, the features a learned
 model scores them by, and the decision to answer or abstain.
 
-A candidate is one statement of a top passage (no heading, byline or question), quoted with its predecessor when it opens with
-a pronoun that the predecessor resolves ('He pointed out …'), or with the line it introduces
-when it ends in a colon. Each candidate gets a row of ``FEATURES``, all computed from what the
-index already holds (sentence and passage vectors, BM25 statistics, the texts): nothing here
-calls the embedding model. ``service.answer_model.AnswerModel`` turns the rows into the
-probability that a candidate answers the question, and that into a calibrated probability
-that the best candidate is a right answer; below the model's threshold the service abstains.
+A candidate is one statement of a top passage (no heading, byline or question), quoted with
+its predecessor when it opens with a pronoun that the predecessor resolves ('He pointed out
+…'), or with the line it introduces when it ends in a colon. Each candidate gets a row of
+``FEATURES``, all computed from what the index already holds (sentence and passage vectors,
+BM25 statistics, the texts): nothing here calls the embedding model.
+``service.answer_model.AnswerModel`` turns the rows into the probability that a candidate
+answers the question, and that into a calibrated probability that the best candidate is a
+right answer; below the model's threshold the service abstains.
 """
 
 from __future__ import annotations
@@ -135,7 +136,9 @@ class SentenceTable:
 
     def same_document(self, a: int, b: int) -> bool:
         n = len(self.index.sentences)
-        return 0 <= a < n and 0 <= b < n and int(self.index.sentences[a][0]) == int(self.index.sentences[b][0])
+        return (
+            0 <= a < n and 0 <= b < n and int(self.index.sentences[a][0]) == int(self.index.sentences[b][0])
+        )
 
     def gap_before(self, row: int) -> str | None:
         """The text between sentence ``row - 1`` and ``row``; None across documents."""
@@ -147,7 +150,11 @@ class SentenceTable:
 
     def _refers_back(self, row: int) -> bool:
         gap = self.gap_before(row)
-        return gap is not None and gap.count("\n") < 2 and bool(_REFERS_BACK.match(self.index.sentence_text(row)[:40]))
+        return (
+            gap is not None
+            and gap.count("\n") < 2
+            and bool(_REFERS_BACK.match(self.index.sentence_text(row)[:40]))
+        )
 
     def get(self, row: int) -> SentenceInfo:
         info = self._sentences.get(row)

@@ -76,7 +76,11 @@ def to_response(request: Request, index: IndexData, result: SearchResult, starte
         a = result.answer
         doc = index.documents[index.chunks[result.hits[a.passage].chunk].document_id]
         answer = Answer(
-            text=doc.text[a.start : a.end], passage=a.passage, start=a.start, end=a.end, score=round(a.score, 6)
+            text=doc.text[a.start : a.end],
+            passage=a.passage,
+            start=a.start,
+            end=a.end,
+            score=round(a.score, 6),
         )
     return AskResponse(
         question=result.question,
@@ -109,12 +113,16 @@ def ask(request: Request, body: AskRequest) -> Response:
 @router.get("/search", response_model=AskResponse, responses=ERROR_RESPONSES, tags=["search"])
 def search(
     request: Request,
-    q: Annotated[str, Query(
+    q: Annotated[
+        str,
+        Query(
             description="The question, 1 to 1,000 characters, not only whitespace.",
             json_schema_extra=QUESTION_SCHEMA,
         ),
     ],
-    top_k: Annotated[int, Query(description="How many passages, 1 to 20.", ge=1, le=TOP_K_MAX)] = TOP_K_DEFAULT,
+    top_k: Annotated[
+        int, Query(description=f"How many passages, 1 to {TOP_K_MAX}.", ge=1, le=TOP_K_MAX)
+    ] = TOP_K_DEFAULT,
 ) -> Response:
     """The same as POST /ask, for links and browsers."""
     try:
@@ -126,7 +134,7 @@ def search(
 
 def _summary(index: IndexData, doc_id: str, chunk_counts: dict[str, int]) -> DocumentSummary:
     meta = index.documents[doc_id].metadata()
-    return DocumentSummary(**meta, chunks=chunk_counts[doc_id])  # type: ignore[arg-type]
+    return DocumentSummary(**meta, chunks=chunk_counts[doc_id])
 
 
 @router.get("/documents", response_model=DocumentList, responses=ERROR_RESPONSES, tags=["documents"])
@@ -137,7 +145,9 @@ def list_documents(request: Request) -> DocumentList:
     return DocumentList(documents=[_summary(index, d, counts) for d in index.document_order])
 
 
-@router.get("/documents/{document_id}", response_model=DocumentDetail, responses=ERROR_RESPONSES, tags=["documents"])
+@router.get(
+    "/documents/{document_id}", response_model=DocumentDetail, responses=ERROR_RESPONSES, tags=["documents"]
+)
 def get_document(request: Request, document_id: str) -> DocumentDetail:
     """One document's metadata and its full stored text: ``text[start:end]`` of any citation
     is the cited passage."""

@@ -41,8 +41,48 @@ _HEADING_BAD_ENDINGS = tuple(".,;:")
 # (German-style »…« included) and then any footnote number: '…threats.«¹⁸ Then', '….«6 He'.
 _BOUNDARY = re.compile(r"[.!?…]+(?:[\"'”’»«)\]]+[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]*|[⁰¹²³⁴⁵⁶⁷⁸⁹]+)?(?=\s)")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st no nos vs e.g i.e etc cf p pp vol ed eds jr sr u.s u.n inc ltd "
-    "co al fig ch art approx dept gen gov sen rep op loc cit ibid viz".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "no",
+        "nos",
+        "vs",
+        "e.g",
+        "i.e",
+        "etc",
+        "cf",
+        "p",
+        "pp",
+        "vol",
+        "ed",
+        "eds",
+        "jr",
+        "sr",
+        "u.s",
+        "u.n",
+        "inc",
+        "ltd",
+        "co",
+        "al",
+        "fig",
+        "ch",
+        "art",
+        "approx",
+        "dept",
+        "gen",
+        "gov",
+        "sen",
+        "rep",
+        "op",
+        "loc",
+        "cit",
+        "ibid",
+        "viz",
+    ]
 )
 
 
@@ -216,7 +256,10 @@ def _pack(
         j = i + 1
         while j < hi:
             size = sentences[j].end - sentences[i].start
-            if size > settings.max_chars or sentences[j - 1].end - sentences[i].start >= settings.target_chars:
+            if (
+                size > settings.max_chars
+                or sentences[j - 1].end - sentences[i].start >= settings.target_chars
+            ):
                 break
             j += 1
         out.append(Chunk(sentences[i].start, sentences[j - 1].end, section, i, j))

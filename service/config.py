@@ -73,7 +73,12 @@ class Settings(BaseSettings):
         description="Embed questions with the int8-quantised copy of the ONNX export: ~1.7x faster "
         "per question but not the same vectors; off until it passes the evaluation harness.",
     )
-    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch (torch; onnxruntime uses its own measured size).")
+    embed_batch_size: int = Field(
+        32,
+        ge=1,
+        le=1024,
+        description="Texts per embedding batch (torch; onnxruntime uses its own measured size).",
+    )
     embed_context: bool = Field(
         False,
         description="Prepend the document title and section to each passage before embedding "
@@ -158,8 +163,14 @@ class Settings(BaseSettings):
         description="No answer when the question names something (a capitalised word, a number) "
         "that no passage mentions; /ask says which in unknown_terms.",
     )
-    max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")
-    max_top_k: int = Field(20, ge=1, description="Most passages one request may ask for.")
+    # Part of the HTTP contract: the request schemas and their error messages take these
+    # defaults (service.schemas), so they are documented in /docs as they are enforced.
+    max_question_chars: int = Field(
+        1000, ge=1, description="Longest question accepted (the contract's limit)."
+    )
+    max_top_k: int = Field(
+        20, ge=1, description="Most passages one request may ask for (the contract's limit)."
+    )
     max_body_bytes: int = Field(16_384, ge=1024, description="Largest request body accepted.")
 
     log_questions: bool = Field(

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +93,7 @@ def default_title(text: str, file_name: str) -> str:
     return Path(file_name).stem
 
 
-def merged_metadata(loaded: Loaded, catalog_entry: dict[str, object]) -> dict[str, str | None]:
+def merged_metadata(loaded: Loaded, catalog_entry: Mapping[str, object]) -> dict[str, str | None]:
     """Front matter first, then the catalog, then what the file says of itself."""
     catalog = {k: str(v) for k, v in catalog_entry.items() if k in META_KEYS and v is not None}
     return {k: loaded.front_matter.get(k) or catalog.get(k) or loaded.intrinsic.get(k) for k in META_KEYS}
@@ -108,9 +108,7 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
 def load_corpus(corpus_dir: Path, progress: bool = False) -> CorpusReport:
     """Read every text in ``corpus_dir``; a file that cannot be read is skipped and reported."""
     if not corpus_dir.is_dir():
-        raise FileNotFoundError(
-            f"corpus folder {corpus_dir} does not exist; create it or pass --corpus DIR"
-        )
+        raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist; create it or pass --corpus DIR")
     report = CorpusReport()
     try:
         catalog = load_catalog(corpus_dir)

@@ -20,7 +20,9 @@ CACHE_DIR = "cache"
 
 
 def entry_key(signature: dict[str, Any], text_sha256: str, metadata_sha256: str | None) -> str:
-    raw = json.dumps({"signature": signature, "text": text_sha256, "metadata": metadata_sha256}, sort_keys=True)
+    raw = json.dumps(
+        {"signature": signature, "text": text_sha256, "metadata": metadata_sha256}, sort_keys=True
+    )
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 

@@ -58,7 +58,7 @@ class Embedder:
         self.model_id = model
         self.batch_size = batch_size
         self.dimension = int(self.model.get_embedding_dimension() or 0)
-        self.max_seq_length = int(self.model.max_seq_length)
+        self.max_seq_length = int(self.model.max_seq_length or 0)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
@@ -75,4 +75,3 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
-

@@ -114,7 +114,18 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float]:
     return figures
 
 
-COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "answer_acc", "false_abstain", "abstain_unans", "p50_ms", "p95_ms"]
+COLUMNS = [
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "hit@10",
+    "mrr@10",
+    "answer_acc",
+    "false_abstain",
+    "abstain_unans",
+    "p50_ms",
+    "p95_ms",
+]
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
@@ -135,6 +146,7 @@ def format_details(outcomes: list[Outcome]) -> str:
         rank = "-" if not o.answerable else ("miss" if o.rank is None else str(o.rank + 1))
         ok = "-" if not o.answerable else ("yes" if o.answer_correct else "no")
         lines.append(
-            f"| {o.item.get('id', '')} | {rank} | {ok} | {'yes' if o.answer is None else 'no'} | {o.item['question']} |"
+            f"| {o.item.get('id', '')} | {rank} | {ok} | {'yes' if o.answer is None else 'no'} "
+            f"| {o.item['question']} |"
         )
     return "\n".join(lines)

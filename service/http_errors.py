@@ -70,7 +70,9 @@ def _field(loc: tuple[Any, ...] | list[Any], rename: dict[str, str]) -> str:
     return ".".join(rename.get(p, p) for p in parts)
 
 
-def _readable(errors: list[dict[str, Any]], rename: dict[str, str] | None = None) -> tuple[str, list[dict[str, Any]]]:
+def _readable(
+    errors: list[dict[str, Any]], rename: dict[str, str] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """One sentence per problem, e.g. ``top_k: must be at most 20``, plus a JSON-safe list."""
     rename = rename or {}
     lines, clean = [], []

@@ -25,12 +25,12 @@ from service.config import Settings
 from service.corpus import Document, load_corpus
 from service.embed_cache import EmbeddingCache, entry_key
 from service.embedding import Embedder, Encoder
-from service.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exported_for
-from service.onnx_embedding import export as export_onnx
 from service.errors import IndexUnavailable
 from service.lexical import build_bm25
-from service.vector_index import build_vector_index
+from service.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exported_for
+from service.onnx_embedding import export as export_onnx
 from service.store import BUILDS, FORMAT_VERSION, ChunkRecord, publish, read_manifest, write_build
+from service.vector_index import build_vector_index
 
 log = logging.getLogger("hsqa.indexer")
 
@@ -121,10 +121,13 @@ def _changes(settings: Settings, per_doc: dict[str, dict[str, Any]]) -> dict[str
         before = read_manifest(settings.index_dir)["documents"]
     except IndexUnavailable:
         before = {}
-    same = lambda d: (before[d]["sha256"], before[d]["metadata_sha256"]) == (  # noqa: E731
-        per_doc[d]["sha256"],
-        per_doc[d]["metadata_sha256"],
-    )
+
+    def same(d: str) -> bool:
+        return bool(
+            (before[d]["sha256"], before[d]["metadata_sha256"])
+            == (per_doc[d]["sha256"], per_doc[d]["metadata_sha256"])
+        )
+
     return {
         "added": sorted(set(per_doc) - set(before)),
         "changed": sorted(d for d in per_doc if d in before and not same(d)),
@@ -162,7 +165,9 @@ def build_index(
         passages = []
         for c in chunked.chunks:
             chunks.append(
-                ChunkRecord(doc.id, c.section, c.start, c.end, base + c.first_sentence, base + c.last_sentence)
+                ChunkRecord(
+                    doc.id, c.section, c.start, c.end, base + c.first_sentence, base + c.last_sentence
+                )
             )
             passages.append(embedding_text(doc, c.section, doc.text[c.start : c.end], settings.embed_context))
         inputs.append((passages, [doc.text[s.start : s.end] for s in chunked.sentences]))
@@ -180,14 +185,23 @@ def build_index(
 
     vectors_signature = embedding_signature(settings)
     keys = [
-        entry_key(vectors_signature, d.sha256, per_doc[d.id]["metadata_sha256"] if settings.embed_context else None)
+        entry_key(
+            vectors_signature, d.sha256, per_doc[d.id]["metadata_sha256"] if settings.embed_context else None
+        )
         for d in docs
     ]
     vectors: list[tuple[np.ndarray, np.ndarray] | None] = [None if full else cache.get(k) for k in keys]
-    vectors = [v if v is not None and (len(v[0]), len(v[1])) == tuple(map(len, inputs[i])) else None
-               for i, v in enumerate(vectors)]
+    vectors = [
+        v if v is not None and (len(v[0]), len(v[1])) == tuple(map(len, inputs[i])) else None
+        for i, v in enumerate(vectors)
+    ]
     missing = [i for i, v in enumerate(vectors) if v is None]
-    log.info("embedding %d of %d documents (%d reused from the cache)", len(missing), len(docs), len(docs) - len(missing))
+    log.info(
+        "embedding %d of %d documents (%d reused from the cache)",
+        len(missing),
+        len(docs),
+        len(docs) - len(missing),
+    )
     embed_start = time.perf_counter()
     new_chunks = embedder.encode([t for i in missing for t in inputs[i][0]], progress=progress)
     new_sentences = embedder.encode([t for i in missing for t in inputs[i][1]], progress=progress)
@@ -196,11 +210,15 @@ def build_index(
     for i in missing:
         nc, ns = len(inputs[i][0]), len(inputs[i][1])
         vectors[i] = (new_chunks[c_at : c_at + nc], new_sentences[s_at : s_at + ns])
-        cache.put(keys[i], *vectors[i])
+        cache.put(keys[i], new_chunks[c_at : c_at + nc], new_sentences[s_at : s_at + ns])
         c_at, s_at = c_at + nc, s_at + ns
     dim = embedder.dimension
-    chunk_vectors = np.concatenate([v[0] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(np.float32)
-    sentence_vectors = np.concatenate([v[1] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(np.float32)
+    chunk_vectors = np.concatenate([v[0] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(
+        np.float32
+    )
+    sentence_vectors = np.concatenate(
+        [v[1] for v in vectors if v is not None] or [np.zeros((0, dim))]
+    ).astype(np.float32)
     bm25 = build_bm25(bm25_inputs)
     chunk_index, vector_index = build_vector_index(chunk_vectors, settings)
 
@@ -244,7 +262,11 @@ def build_index(
         raise
     publish(settings.index_dir, final)
     cache.prune()
-    if settings.onnx and isinstance(embedder, Embedder) and exported_for(settings.index_dir, settings.model) is None:
+    if (
+        settings.onnx
+        and isinstance(embedder, Embedder)
+        and exported_for(settings.index_dir, settings.model) is None
+    ):
         export_onnx(embedder, settings.index_dir / ONNX_DIR)
     return manifest
 
@@ -263,7 +285,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     args = parse_args(argv)
-    overrides = {k: v for k, v in {"corpus_dir": args.corpus, "index_dir": args.index, "model": args.model}.items() if v}
+    overrides = {
+        k: v
+        for k, v in {"corpus_dir": args.corpus, "index_dir": args.index, "model": args.model}.items()
+        if v
+    }
     settings = Settings(**overrides)
     if args.if_stale:
         reason = stale_reason(settings, load_corpus(settings.corpus_dir).documents)
@@ -280,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     skipped = manifest["skipped"]
     ch = manifest["changes"]
     print(
-        f"indexed {counts['documents']} documents, {counts['chunks']} passages, {counts['sentences']} sentences "
+        f"indexed {counts['documents']} documents, {counts['chunks']} passages, "
+        f"{counts['sentences']} sentences "
         f"in {manifest['build_seconds']:.1f} s; added {len(ch['added'])}, changed {len(ch['changed'])}, "
         f"removed {len(ch['removed'])}, skipped {len(skipped)}; embedded {len(ch['embedded'])}"
         + "".join(f"\n  skipped {name}: {why}" for name, why in skipped.items())
@@ -288,4 +315,3 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 0
-

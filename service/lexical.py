@@ -14,7 +14,6 @@ import numpy as np
 import Stemmer
 from bm25s.tokenization import STOPWORDS_EN_PLUS
 
-
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 
 
@@ -87,7 +86,9 @@ _MIN_STEM = 4
 def name_forms(word: str) -> frozenset[str]:
     """A word (lower-cased) and its stems without one name ending each."""
     w = word.lower()
-    return frozenset({w} | {w[: -len(e)] for e in _NAME_ENDINGS if w.endswith(e) and len(w) - len(e) >= _MIN_STEM})
+    return frozenset(
+        {w} | {w[: -len(e)] for e in _NAME_ENDINGS if w.endswith(e) and len(w) - len(e) >= _MIN_STEM}
+    )
 
 
 @dataclass(frozen=True)

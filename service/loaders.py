@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from service.errors import SkippedFile
 
@@ -68,7 +69,9 @@ def load_text(path: Path) -> Loaded:
         try:
             meta = _clean_meta(yaml.safe_load(match.group(1)))
         except yaml.YAMLError as exc:
-            raise SkippedFile(f"{path.name}: front matter is not valid YAML ({exc.__class__.__name__}); fix it") from exc
+            raise SkippedFile(
+                f"{path.name}: front matter is not valid YAML ({exc.__class__.__name__}); fix it"
+            ) from exc
         text = text[match.end() :]
     return Loaded(_require_text(path, text), front_matter=meta)
 
@@ -77,14 +80,21 @@ def load_html(path: Path) -> Loaded:
     import trafilatura
 
     html = _decode(path, path.read_bytes())
-    text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True,
-                               favor_precision=True, deduplicate=False)
+    text = trafilatura.extract(
+        html,
+        output_format="txt",
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        deduplicate=False,
+    )
     text = _require_text(path, text or "", "no main text found in the page")
     meta: dict[str, str] = {}
     info = trafilatura.extract_metadata(html)
     if info is not None:
-        meta = _clean_meta({"title": info.title, "author": info.author or info.sitename, "date": info.date,
-                            "url": info.url})
+        meta = _clean_meta(
+            {"title": info.title, "author": info.author or info.sitename, "date": info.date, "url": info.url}
+        )
     return Loaded(text, intrinsic=meta)
 
 
@@ -104,7 +114,7 @@ def load_pdf(path: Path) -> Loaded:
             pages.append(offset)
             pieces.append(page_text)
             offset += len(page_text) + 2  # the "\n\n" that joins pages
-        info = reader.metadata or {}
+        info: Mapping[str, Any] = reader.metadata or {}
         meta = _clean_meta({"title": info.get("/Title"), "author": info.get("/Author")})
         date = getattr(reader.metadata, "creation_date", None) if reader.metadata else None
     except SkippedFile:

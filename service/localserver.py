@@ -54,8 +54,21 @@ def running_service(
     default, or another ASGI app given as uvicorn arguments (the benchmark's baseline)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         env={**os.environ, **(env or {}), "HSQA_INDEX_DIR": str(index_dir)},
     )
     try:
@@ -95,7 +108,9 @@ def drive(url: str, send: Callable[[httpx.Client, int], httpx.Response], total: 
                 t = time.perf_counter()
                 try:
                     response = send(client, n)
-                    failure = None if response.status_code == 200 else f"{response.status_code} {response.url.path}"
+                    failure = (
+                        None if response.status_code == 200 else f"{response.status_code} {response.url.path}"
+                    )
                 except httpx.HTTPError as exc:
                     failure = repr(exc)
                 with lock:

@@ -16,6 +16,7 @@ import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from tqdm import tqdm
@@ -45,7 +46,9 @@ def _mean_pooling_pipeline(embedder: Embedder) -> bool:
         return False
     pooling = embedder.model[1]
     # sentence-transformers 6 names the mode; older versions had one flag per mode.
-    return getattr(pooling, "pooling_mode", None) == "mean" or bool(getattr(pooling, "pooling_mode_mean_tokens", False))
+    return getattr(pooling, "pooling_mode", None) == "mean" or bool(
+        getattr(pooling, "pooling_mode_mean_tokens", False)
+    )
 
 
 def export(embedder: Embedder, dest: Path) -> bool:
@@ -56,15 +59,20 @@ def export(embedder: Embedder, dest: Path) -> bool:
     if not _mean_pooling_pipeline(embedder):
         log.info("not exporting %s to ONNX: its pipeline is not mean pooling", embedder.model_id)
         return False
-    transformer = embedder.model[0].auto_model.eval()
+    # sentence-transformers types the first module's model loosely (a Tensor or a Module).
+    transformer = cast(torch.nn.Module, embedder.model[0].auto_model).eval()
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.inner = transformer
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
+            out = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
             return out.last_hidden_state
 
     tmp = dest.with_name(dest.name + ".tmp")
@@ -83,12 +91,21 @@ def export(embedder: Embedder, dest: Path) -> bool:
                 str(tmp / "model.onnx"),
                 input_names=["input_ids", "attention_mask", "token_type_ids"],
                 output_names=["last_hidden_state"],
-                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
+                dynamic_axes={
+                    "input_ids": axes,
+                    "attention_mask": axes,
+                    "token_type_ids": axes,
+                    "last_hidden_state": axes,
+                },
                 opset_version=17,
                 dynamo=False,
             )
         shutil.copy(Path(resolve_model_path(embedder.model_id)) / "tokenizer.json", tmp / "tokenizer.json")
-        meta = {"model": embedder.model_id, "dimension": embedder.dimension, "max_seq_length": embedder.max_seq_length}
+        meta = {
+            "model": embedder.model_id,
+            "dimension": embedder.dimension,
+            "max_seq_length": embedder.max_seq_length,
+        }
         (tmp / "onnx.json").write_text(json.dumps(meta))
         reference = embedder.encode(PROBES)
         cosine = float(np.min(np.sum(OnnxEmbedder(tmp).encode(PROBES) * reference, axis=1)))
@@ -97,7 +114,9 @@ def export(embedder: Embedder, dest: Path) -> bool:
         shutil.rmtree(tmp, ignore_errors=True)
         return False
     if cosine < MIN_COSINE:
-        log.warning("ONNX export of %s differs from torch (min cosine %.6f); not used", embedder.model_id, cosine)
+        log.warning(
+            "ONNX export of %s differs from torch (min cosine %.6f); not used", embedder.model_id, cosine
+        )
         shutil.rmtree(tmp, ignore_errors=True)
         return False
     meta = {**meta, "min_probe_cosine": cosine, **_quantize(tmp, reference)}
@@ -116,7 +135,9 @@ def _quantize(folder: Path, reference: np.ndarray) -> dict[str, object]:
 
     try:
         quantize_dynamic(str(folder / "model.onnx"), str(folder / INT8_FILE), weight_type=QuantType.QInt8)
-        cosine = float(np.min(np.sum(OnnxEmbedder(folder, model_file=INT8_FILE).encode(PROBES) * reference, axis=1)))
+        cosine = float(
+            np.min(np.sum(OnnxEmbedder(folder, model_file=INT8_FILE).encode(PROBES) * reference, axis=1))
+        )
     except Exception as exc:  # noqa: BLE001 - the int8 copy is optional
         log.warning("no int8 copy of the ONNX export (%s)", exc)
         (folder / INT8_FILE).unlink(missing_ok=True)
@@ -137,7 +158,9 @@ def exported_for(index_dir: Path, model: str) -> Path | None:
 class OnnxEmbedder:
     """The same interface as ``Embedder``, backed by onnxruntime and the fast tokenizer."""
 
-    def __init__(self, folder: Path, batch_size: int = BATCH, threads: int = 1, model_file: str = "model.onnx") -> None:
+    def __init__(
+        self, folder: Path, batch_size: int = BATCH, threads: int = 1, model_file: str = "model.onnx"
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -152,7 +175,9 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         # Threads that spin while idle steal the cores other requests need.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(folder / model_file), options, providers=["CPUExecutionProvider"]
+        )
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_seq_length)
         self._tokenizer.enable_padding()
@@ -175,7 +200,9 @@ class OnnxEmbedder:
         ids = np.array([b.ids for b in batch], dtype=np.int64)
         mask = np.array([b.attention_mask for b in batch], dtype=np.int64)
         types = np.array([b.type_ids for b in batch], dtype=np.int64)
-        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[
+            0
+        ]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

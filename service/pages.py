@@ -6,7 +6,6 @@ Jinja2 autoescaping renders every piece of corpus text and every query as text.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,8 @@ PAGE_TOP_K = 10
 
 # No script, style, font or frame from anywhere else; this page may not be framed.
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
 }
@@ -75,21 +75,39 @@ def search_page(request: Request, q: str = "", top_k: str | None = None) -> HTML
     rt: Runtime = request.app.state.runtime
     if not q.strip():
         notice = None if rt.searcher else f"The search index is not loaded: {rt.index_error}"
-        return _render(request, "search.html", q="", max_chars=QUESTION_MAX_CHARS, notice=notice,
-                       collection=_collection(rt))
+        return _render(
+            request,
+            "search.html",
+            q="",
+            max_chars=QUESTION_MAX_CHARS,
+            notice=notice,
+            collection=_collection(rt),
+        )
     k = min(max(_parse_int(top_k) or PAGE_TOP_K, 1), TOP_K_MAX)
     try:
         body = AskRequest(question=q, top_k=k)
     except ValidationError as exc:
         message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        return _render(request, "search.html", 422, q=q[:QUESTION_MAX_CHARS], max_chars=QUESTION_MAX_CHARS,
-                       notice=f"The question {message}.")
+        return _render(
+            request,
+            "search.html",
+            422,
+            q=q[:QUESTION_MAX_CHARS],
+            max_chars=QUESTION_MAX_CHARS,
+            notice=f"The question {message}.",
+        )
     try:
         result = answer_question(request, body)
     except IndexUnavailable:
-        return _render(request, "search.html", 503, q=q, max_chars=QUESTION_MAX_CHARS,
-                       notice="The search index is not loaded yet, so nothing can be searched. "
-                       "An operator can build it with `make index`.")
+        return _render(
+            request,
+            "search.html",
+            503,
+            q=q,
+            max_chars=QUESTION_MAX_CHARS,
+            notice="The search index is not loaded yet, so nothing can be searched. "
+            "An operator can build it with `make index`.",
+        )
     passages = []
     for i, p in enumerate(result.passages):
         parts = [Part(p.text)]
@@ -103,8 +121,14 @@ def search_page(request: Request, q: str = "", top_k: str | None = None) -> HTML
         answer_url = c.url.replace("#passage", f"&as={result.answer.start}&ae={result.answer.end}#passage")
     searcher = rt.require_searcher()
     return _render(
-        request, "search.html", q=q, max_chars=QUESTION_MAX_CHARS, result=result, passages=passages,
-        answer_url=answer_url, documents=len(searcher.index.documents),
+        request,
+        "search.html",
+        q=q,
+        max_chars=QUESTION_MAX_CHARS,
+        result=result,
+        passages=passages,
+        answer_url=answer_url,
+        documents=len(searcher.index.documents),
     )
 
 
@@ -116,12 +140,24 @@ def view_document(
     inside it the answer sentence (``as``, ``ae``) if given."""
     rt: Runtime = request.app.state.runtime
     if rt.searcher is None:
-        return _render(request, "error.html", 503, code=503, heading="Index not loaded",
-                       message="The search index is not loaded, so no document can be shown.")
+        return _render(
+            request,
+            "error.html",
+            503,
+            code=503,
+            heading="Index not loaded",
+            message="The search index is not loaded, so no document can be shown.",
+        )
     doc = rt.searcher.index.documents.get(document_id)
     if doc is None:
-        return _render(request, "error.html", 404, code=404, heading="No such document",
-                       message=f"There is no document with the id “{document_id}” in this collection.")
+        return _render(
+            request,
+            "error.html",
+            404,
+            code=404,
+            heading="No such document",
+            message=f"There is no document with the id “{document_id}” in this collection.",
+        )
     s, e = _parse_int(start), _parse_int(end)
     notice = None
     parts: list[Part] = [Part(doc.text)]
@@ -130,11 +166,16 @@ def view_document(
             passage = doc.text[s:e]
             a_s = _parse_int(request.query_params.get("as"))
             a_e = _parse_int(request.query_params.get("ae"))
-            inner = (Part(passage),)
+            inner: tuple[Part, ...] = (Part(passage),)
             if a_s is not None and a_e is not None and s <= a_s < a_e <= e:
                 inner = tuple(split_marked(passage, a_s - s, a_e - s, "answer"))
-            parts = [p if p.mark is None else Part(p.text, "passage", inner)
-                     for p in split_marked(doc.text, s, e, "passage")]
+            parts = [
+                p if p.mark is None else Part(p.text, "passage", inner)
+                for p in split_marked(doc.text, s, e, "passage")
+            ]
         else:
-            notice = "The cited range lies outside this document (the index may have been rebuilt); showing the whole text."
+            notice = (
+                "The cited range lies outside this document (the index may have been rebuilt); "
+                "showing the whole text."
+            )
     return _render(request, "document.html", doc=doc, parts=parts, notice=notice)

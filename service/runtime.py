@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from service.answer_model import BUNDLED, AnswerModel
 from service.config import Settings
 from service.embedding import Embedder, Encoder
-from service.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
 from service.errors import IndexUnavailable
+from service.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
 from service.reranking import Reranker
 from service.search import Searcher
 from service.store import load_index
@@ -75,7 +75,10 @@ def load_encoder(settings: Settings) -> Encoder:
             if (folder / INT8_FILE).exists():
                 model_file = INT8_FILE
             else:
-                log.warning("query_int8 is set but the export has no int8 copy; rebuild the index (hsqa-build-index) to make one")
+                log.warning(
+                    "query_int8 is set but the export has no int8 copy; "
+                    "rebuild the index (hsqa-build-index) to make one"
+                )
         try:
             return OnnxEmbedder(folder, threads=settings.onnx_threads, model_file=model_file)
         except Exception as exc:  # noqa: BLE001 - a damaged export must not stop the service

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import JsonDict
 
-QUESTION_MAX_CHARS = 1000
-TOP_K_MAX = 20
+from service.config import Settings
+
+# The limits of the contract, from the one place settings are defined.
+QUESTION_MAX_CHARS: int = Settings.model_fields["max_question_chars"].default
+TOP_K_MAX: int = Settings.model_fields["max_top_k"].default
 TOP_K_DEFAULT = 5
 
 
 #: Documented in the OpenAPI schema; enforced by ``check_question`` with readable messages.
-QUESTION_SCHEMA: dict[str, object] = {"minLength": 1, "maxLength": QUESTION_MAX_CHARS, "pattern": r"\S"}
+QUESTION_SCHEMA: JsonDict = {"minLength": 1, "maxLength": QUESTION_MAX_CHARS, "pattern": r"\S"}
 
 
 def check_question(value: str) -> str:
@@ -18,9 +22,7 @@ def check_question(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty or only whitespace")
     if len(value) > QUESTION_MAX_CHARS:
-        raise ValueError(
-            f"is {len(value)} characters long; the limit is {QUESTION_MAX_CHARS}"
-        )
+        raise ValueError(f"is {len(value)} characters long; the limit is {QUESTION_MAX_CHARS}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -36,11 +38,16 @@ class AskRequest(BaseModel):
 
     question: str = Field(
         json_schema_extra=QUESTION_SCHEMA,
-        description=f"A question in plain language, 1 to {QUESTION_MAX_CHARS} characters, not only whitespace.",
+        description=f"A question in plain language, 1 to {QUESTION_MAX_CHARS} characters, "
+        "not only whitespace.",
         examples=["What three priorities did Sadako Ogata name for human security?"],
     )
     top_k: int = Field(
-        TOP_K_DEFAULT, ge=1, le=TOP_K_MAX, strict=True, description=f"How many passages to return, 1 to {TOP_K_MAX}."
+        TOP_K_DEFAULT,
+        ge=1,
+        le=TOP_K_MAX,
+        strict=True,
+        description=f"How many passages to return, 1 to {TOP_K_MAX}.",
     )
 
     @field_validator("top_k", mode="before")

@@ -116,7 +116,12 @@ class Searcher:
         return SearchResult(question=question, hits=hits, outcome=outcome, timings_ms=watch.timings)
 
     def rank(
-        self, question: str, qvec: np.ndarray, top_k: int, mode: Mode | None = None, watch: Stopwatch | None = None
+        self,
+        question: str,
+        qvec: np.ndarray,
+        top_k: int,
+        mode: Mode | None = None,
+        watch: Stopwatch | None = None,
     ) -> list[Hit]:
         """The ``top_k`` passages for a question (and its vector), best first."""
         mode = mode or self.settings.retrieval_mode
@@ -141,7 +146,9 @@ class Searcher:
                 rankings = [(dense_ids, s.dense_weight), (bm25_ids, 1 - s.dense_weight)]
                 if s.sentence_weight:
                     pool = np.concatenate([dense_ids, bm25_ids])
-                    by_sentence = by_best_sentence(pool, self._sentence_bounds, self.index.sentence_vectors, qvec)
+                    by_sentence = by_best_sentence(
+                        pool, self._sentence_bounds, self.index.sentence_vectors, qvec
+                    )
                     rankings.append((by_sentence, s.sentence_weight))
                 ranked = rrf(rankings, s.rrf_k)
             watch.lap("fusion")
@@ -179,11 +186,14 @@ class Searcher:
         candidates, matrix = candidate_features(self.sentences, question, qvec, passages)
         return candidates, matrix, self.answer_model.candidate_probabilities(matrix)
 
-    def answer(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> tuple[list[Hit], Answer | Abstention]:
+    def answer(
+        self, question: str, qvec: np.ndarray, hits: list[Hit]
+    ) -> tuple[list[Hit], Answer | Abstention]:
         """The candidate the answer model rates most likely to answer, with its calibrated
         probability, or why there is none; and the hits with the top ``answer_passages``
         reordered by their best candidate's probability unless a reranker ordered them
-        (validation MRR@10 0.957 → 0.971, BENCHMARKS.md). See ``service.answering`` for the candidates and their features."""
+        (validation MRR@10 0.957 → 0.971, BENCHMARKS.md). ``service.answering`` holds the
+        candidates and their features."""
         s = self.settings
         if s.abstain_on_unknown_terms:
             unknown = missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)

@@ -65,7 +65,9 @@ def load_articles(path: Path = SQUAD_FILE, split: str | None = None) -> list[Art
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; the SQuAD subset lives in shared/qa-data/ beside the repository")
+        raise FileNotFoundError(
+            f"{path} not found; the SQuAD subset lives in shared/qa-data/ beside the repository"
+        )
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     wanted = set(SPLITS[split]) if split else None
     return [

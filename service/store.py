@@ -39,7 +39,9 @@ from service.corpus import Document
 from service.errors import IndexUnavailable
 from service.vector_index import read_vector_index, write_vector_index
 
-FORMAT_VERSION = 2  # 2: acronym plurals singular in BM25 (lexical.analyze); unmarked footnotes are noise (chunking)
+FORMAT_VERSION = (
+    2  # 2: acronym plurals singular in BM25 (lexical.analyze); unmarked footnotes are noise (chunking)
+)
 MANIFEST = "manifest.json"
 CURRENT = "current"
 BUILDS = "builds"
@@ -189,7 +191,9 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
     if len(docs) != counts["documents"]:
         problems.append(f"{len(docs)} documents, manifest says {counts['documents']}")
     if len(chunks) != counts["chunks"] or chunk_index.ntotal != len(chunks):
-        problems.append(f"{len(chunks)} chunks and {chunk_index.ntotal} vectors, manifest says {counts['chunks']}")
+        problems.append(
+            f"{len(chunks)} chunks and {chunk_index.ntotal} vectors, manifest says {counts['chunks']}"
+        )
     if chunk_index.d != dim or sentence_vectors.shape[1:] != (dim,):
         problems.append(f"vector dimension differs from the manifest's {dim}")
     if len(sentences) != counts["sentences"] or len(sentence_vectors) != len(sentences):

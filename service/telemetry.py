@@ -32,20 +32,30 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "hsqa_requests_total", "HTTP requests by route, method and status.",
-            ["route", "method", "status"], registry=self.registry,
-        )
-        self.latency = Histogram(
-            "hsqa_request_duration_seconds", "Time to answer a request, by route.",
-            ["route"], buckets=LATENCY_BUCKETS, registry=self.registry,
-        )
-        self.documents = Gauge("hsqa_index_documents", "Documents in the loaded index.", registry=self.registry)
-        self.chunks = Gauge("hsqa_index_chunks", "Passages in the loaded index.", registry=self.registry)
-        self.built = Gauge(
-            "hsqa_index_build_timestamp_seconds", "When the loaded index was built (Unix time).",
+            "hsqa_requests_total",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
             registry=self.registry,
         )
-        self.ready = Gauge("hsqa_ready", "1 when an index is loaded and searches are served.", registry=self.registry)
+        self.latency = Histogram(
+            "hsqa_request_duration_seconds",
+            "Time to answer a request, by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.documents = Gauge(
+            "hsqa_index_documents", "Documents in the loaded index.", registry=self.registry
+        )
+        self.chunks = Gauge("hsqa_index_chunks", "Passages in the loaded index.", registry=self.registry)
+        self.built = Gauge(
+            "hsqa_index_build_timestamp_seconds",
+            "When the loaded index was built (Unix time).",
+            registry=self.registry,
+        )
+        self.ready = Gauge(
+            "hsqa_ready", "1 when an index is loaded and searches are served.", registry=self.registry
+        )
 
 
 def _route(scope: Scope) -> str:
@@ -103,8 +113,11 @@ class Telemetry:
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)
             record: dict[str, Any] = {
-                "method": scope["method"], "route": route, "path": scope["path"],
-                "status": status, "ms": round(elapsed * 1000, 2),
+                "method": scope["method"],
+                "route": route,
+                "path": scope["path"],
+                "status": status,
+                "ms": round(elapsed * 1000, 2),
             }
             if self.log_questions:
                 record["question"] = _question(scope, bytes(body))

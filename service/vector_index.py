@@ -46,7 +46,9 @@ def calibration_queries(vectors: np.ndarray, count: int, seed: int = 0) -> np.nd
 def recall_at(index: faiss.Index, queries: np.ndarray, truth: np.ndarray, k: int = RECALL_AT) -> float:
     """Share of the exact top-k that ``index`` also returns in its top k."""
     _, found = index.search(queries, k)
-    return float(np.mean([len(set(f) & set(t)) / k for f, t in zip(found.tolist(), truth.tolist(), strict=True)]))
+    return float(
+        np.mean([len(set(f) & set(t)) / k for f, t in zip(found.tolist(), truth.tolist(), strict=True)])
+    )
 
 
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int = RECALL_AT) -> np.ndarray:
@@ -98,7 +100,7 @@ def read_vector_index(path: Path, description: dict[str, Any]) -> faiss.Index:
     restore its search parameters from the manifest's description."""
     if description.get("kind", "flat") == "flat":
         return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
-    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    index = faiss.extract_index_ivf(faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY))
     index.nprobe = int(description["nprobe"])
     index.make_direct_map()  # lets search score a BM25-only candidate by its stored vector
     return index

@@ -3,26 +3,18 @@ per session, and the real app over HTTP (TestClient)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.config import ROOT, Settings
+from service.config import Settings
 from service.embedding import Embedder
 from service.indexer import build_index
-
-DATA = Path(__file__).parent / "data"
-CORPUS = ROOT / "corpus"
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+from tests.support import CORPUS
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,9 @@ def test_the_bundled_model_loads_offline_and_says_what_it_was_trained_on() -> No
     model = AnswerModel.load()
     assert model.meta["features"] == list(FEATURES)
     assert model.meta["training"]["licence"].startswith("CC BY-SA 4.0")
-    assert set(model.meta["training"]["validation_articles"]).isdisjoint(model.meta["training"]["train_articles"])
+    assert set(model.meta["training"]["validation_articles"]).isdisjoint(
+        model.meta["training"]["train_articles"]
+    )
     assert 0.0 < model.threshold < 1.0
     assert (BUNDLED / "MODEL_CARD.md").is_file()
 
@@ -59,7 +61,9 @@ def test_probabilities_rise_with_the_evidence() -> None:
 
 
 @pytest.mark.parametrize(("threshold", "answered"), [(0.0, True), (1.0, False)])
-def test_the_threshold_decides_whether_there_is_an_answer(settings: Settings, threshold: float, answered: bool) -> None:
+def test_the_threshold_decides_whether_there_is_an_answer(
+    settings: Settings, threshold: float, answered: bool
+) -> None:
     searcher = Runtime.start(settings.model_copy(update={"abstain_threshold": threshold})).require_searcher()
     result = searcher.search(OGATA, 5)
     assert (result.answer is not None) is answered
@@ -80,9 +84,20 @@ def test_training_runs_end_to_end_and_the_same_way_twice(tmp_path: Path) -> None
     for run in ("a", "b"):
         out = tmp_path / run
         subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "train_answer_model.py"), "--smoke", "--out", str(out),
-             "--cache", str(cache)],
-            check=True, cwd=ROOT, capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "train_answer_model.py"),
+                "--smoke",
+                "--out",
+                str(out),
+                "--cache",
+                str(cache),
+            ],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         outs.append(out)
     assert (outs[0] / MODEL_FILE).read_bytes() == (outs[1] / MODEL_FILE).read_bytes()

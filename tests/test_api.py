@@ -22,7 +22,17 @@ def test_ask_response_has_the_contract_shape(client: TestClient) -> None:
     assert len(body["passages"]) == 3
     for p in body["passages"]:
         assert set(p) == {"text", "score", "citation"}
-        assert set(p["citation"]) == {"document_id", "title", "source", "date", "section", "start", "end", "page", "url"}
+        assert set(p["citation"]) == {
+            "document_id",
+            "title",
+            "source",
+            "date",
+            "section",
+            "start",
+            "end",
+            "page",
+            "url",
+        }
     assert set(body["answer"]) == {"text", "passage", "start", "end", "score"}
     assert 0.0 <= body["answer"]["score"] <= 1.0  # a calibrated probability
 
@@ -106,7 +116,9 @@ BAD_ASKS: list[tuple[str, Any, str]] = [
 
 
 @pytest.mark.parametrize(("name", "payload", "fragment"), BAD_ASKS, ids=[b[0] for b in BAD_ASKS])
-def test_bad_ask_input_gets_a_readable_422(client: TestClient, name: str, payload: Any, fragment: str) -> None:
+def test_bad_ask_input_gets_a_readable_422(
+    client: TestClient, name: str, payload: Any, fragment: str
+) -> None:
     import json
 
     response = client.post("/ask", content=json.dumps(payload), headers={"content-type": "application/json"})
@@ -125,9 +137,16 @@ def test_malformed_json_gets_a_readable_422(client: TestClient, body: bytes) -> 
 
 @pytest.mark.parametrize(
     ("params", "fragment"),
-    [({"q": ""}, "q: must not be empty"), ({"q": "a", "top_k": "many"}, "top_k"), ({}, "q"), ({"q": "a", "top_k": 99}, "top_k")],
+    [
+        ({"q": ""}, "q: must not be empty"),
+        ({"q": "a", "top_k": "many"}, "top_k"),
+        ({}, "q"),
+        ({"q": "a", "top_k": 99}, "top_k"),
+    ],
 )
-def test_bad_search_input_gets_a_readable_422(client: TestClient, params: dict[str, Any], fragment: str) -> None:
+def test_bad_search_input_gets_a_readable_422(
+    client: TestClient, params: dict[str, Any], fragment: str
+) -> None:
     response = client.get("/search", params=params)
     assert response.status_code == 422
     assert fragment in response.json()["detail"]
@@ -151,7 +170,11 @@ def test_oversized_body_is_413(client: TestClient) -> None:
 
 def test_without_an_index_searches_are_503_with_how_to_build_one(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(index_dir=tmp_path / "missing"))) as c:
-        for response in (c.post("/ask", json={"question": "anything"}), c.get("/search?q=x"), c.get("/documents")):
+        for response in (
+            c.post("/ask", json={"question": "anything"}),
+            c.get("/search?q=x"),
+            c.get("/documents"),
+        ):
             assert response.status_code == 503
             assert "hsqa-build-index" in response.json()["detail"]
             assert str(tmp_path) not in response.text

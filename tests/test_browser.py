@@ -16,14 +16,22 @@ from service.localserver import running_service, wait_ready
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     if os.environ.get("CI") == "true":
-        raise RuntimeError("chromium is not installed but CI=true: `make test` installs it (apt-get install chromium)")
+        raise RuntimeError(
+            "chromium is not installed but CI=true: `make test` installs it (apt-get install chromium)"
+        )
     pytest.skip("chromium is not installed (make test installs it)", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -76,7 +84,9 @@ def test_ask_read_the_answer_and_follow_the_citation(page: Page, live_url: str, 
 
 
 def test_answer_link_highlights_the_answer_sentence_inside_the_passage(page: Page, live_url: str) -> None:
-    page.goto(live_url + "/?q=" + quote_plus("What three priorities did Sadako Ogata name for human security?"))
+    page.goto(
+        live_url + "/?q=" + quote_plus("What three priorities did Sadako Ogata name for human security?")
+    )
     answer_text = page.locator(".answer-text").inner_text()
     page.locator(".cite a").click()
     expect(page.locator("mark#passage mark.answer")).to_have_text(answer_text)

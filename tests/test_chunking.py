@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.chunking import chunk_text, is_noise, split_sentences, Span
+from service.chunking import Span, chunk_text, is_noise, split_sentences
 from service.config import ChunkingSettings
 from service.corpus import load_corpus
-from tests.conftest import CORPUS
+from tests.support import CORPUS
 
 DEFAULT = ChunkingSettings()
 SMALL = ChunkingSettings(target_chars=120, max_chars=200, overlap_sentences=1)
@@ -18,8 +18,23 @@ SMALL = ChunkingSettings(target_chars=120, max_chars=200, overlap_sentences=1)
 # unpunctuated runs, abbreviations, and any unicode at all.
 pieces = st.one_of(
     st.text(max_size=300),
-    st.sampled_from(["\n", "\n\n", "\r\n", "   ", "【画像】", "Back to Index", "  • SDGs%!s(<nil>)",
-                     "^{3.} A footnote.", "Mr. Sen said so. ", "Heading Line", "e.g. this", "…", "\u2028"]),
+    st.sampled_from(
+        [
+            "\n",
+            "\n\n",
+            "\r\n",
+            "   ",
+            "【画像】",
+            "Back to Index",
+            "  • SDGs%!s(<nil>)",
+            "^{3.} A footnote.",
+            "Mr. Sen said so. ",
+            "Heading Line",
+            "e.g. this",
+            "…",
+            "\u2028",
+        ]
+    ),
 )
 texts = st.lists(pieces, max_size=30).map("".join)
 
@@ -59,7 +74,7 @@ def test_every_sentence_is_in_some_chunk_and_overlap_repeats_one_sentence() -> N
     for c in doc.chunks:
         covered.update(range(c.first_sentence, c.last_sentence))
     assert covered == set(range(len(doc.sentences)))
-    for a, b in zip(doc.chunks, doc.chunks[1:]):
+    for a, b in zip(doc.chunks, doc.chunks[1:], strict=False):
         assert b.first_sentence == a.last_sentence - 1
 
 
@@ -70,8 +85,12 @@ def test_every_sentence_is_in_some_chunk_and_overlap_repeats_one_sentence() -> N
         ["Mrs. Ogata spoke first.", "Then Prof. Sen and Cheryl O. Igiri replied, e.g. on aid.", "Done!"],
         # The article quotes »like this« and puts footnote numbers after the closing quote;
         # a decimal point is no end.
-        ["It drew attention: »human security.«", "However, it was unclear.«6", "He said so.«¹⁸",
-         "It cost 3.5 million."],
+        [
+            "It drew attention: »human security.«",
+            "However, it was unclear.«6",
+            "He said so.«¹⁸",
+            "It cost 3.5 million.",
+        ],
     ],
 )
 def test_sentences_end_where_a_reader_would_end_them(sentences: list[str]) -> None:
@@ -87,7 +106,11 @@ def test_real_corpus_noise_is_never_in_a_passage() -> None:
             for noise in ("【画像】", "Back to Index", "%!s(<nil>)", "^{"):
                 assert noise not in passage, (doc.id, passage[:80])
             # Footnotes that lost their marker at a page break: their references.
-            for reference in ("rum, 15 (2) (2003)", "(New York: Oxford University Press, 1994)", "(2001): pp. 87"):
+            for reference in (
+                "rum, 15 (2) (2003)",
+                "(New York: Oxford University Press, 1994)",
+                "(2001): pp. 87",
+            ):
                 assert reference not in passage, (doc.id, passage[:80])
 
 
@@ -113,7 +136,9 @@ def test_real_corpus_sections_are_the_nearest_headings() -> None:
     doc = docs["mofa-2000-international-symposium-on-human-security"]
     chunks = chunk_text(doc.text, DEFAULT).chunks
     ogata = next(c for c in chunks if "three crucial priorities" in doc.text[c.start : c.end])
-    assert ogata.section == "Keynote Speech by Mrs. Sadako Ogata, United Nations High Commissioner for Refugees"
+    assert (
+        ogata.section == "Keynote Speech by Mrs. Sadako Ogata, United Nations High Commissioner for Refugees"
+    )
     closing = next(c for c in chunks if "action-oriented approach" in doc.text[c.start : c.end])
     assert closing.section == "5. Closing Session"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from service.corpus import document_id, load_corpus
-from tests.conftest import CORPUS
+from tests.support import CORPUS
+
 
 def test_the_five_founding_texts_with_their_catalog_metadata() -> None:
     docs = {d.id: d for d in load_corpus(CORPUS).documents}
@@ -43,7 +44,9 @@ def test_a_text_without_metadata_gets_defaults_from_the_file(corpus_copy: Path) 
     assert (doc.author, doc.date, doc.kind) == (None, None, "text")
 
 
-def test_bad_files_are_skipped_with_a_warning_naming_them(corpus_copy: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_files_are_skipped_with_a_warning_naming_them(
+    corpus_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (corpus_copy / "empty.txt").write_text("")
     (corpus_copy / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     (corpus_copy / "latin1.txt").write_bytes("Caf\xe9 society".encode("latin-1"))

@@ -16,7 +16,7 @@ from service.evaluation import AskFn, format_table, in_process, load_questions, 
 from service.runtime import Runtime
 from service.search import Searcher
 from service.squad import load_articles, prepare_index, questions
-from tests.conftest import CORPUS
+from tests.support import CORPUS
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 ITEMS = load_questions(QUESTIONS)
@@ -70,7 +70,9 @@ FLOORS = {"hit@5": 0.90, "mrr@10": 0.80, "answer_acc": 0.62, "abstain_unans": 0.
 
 
 @pytest.fixture(scope="module")
-def squad(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Searcher, list[dict[str, Any]]]:
+def squad(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> tuple[Searcher, list[dict[str, Any]]]:
     articles = load_articles(split="validation")
     settings = prepare_index(articles, tmp_path_factory.mktemp("squad"), onnx=False)
     return Runtime.start(settings, embedder=embedder).require_searcher(), questions(articles)
@@ -79,13 +81,18 @@ def squad(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple
 @pytest.fixture(scope="module")
 def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
     searcher, items = squad
-    figures = {mode: summarize(run(items, in_process(searcher, mode))) for mode in ("hybrid", "dense", "bm25")}
+    figures = {
+        mode: summarize(run(items, in_process(searcher, mode))) for mode in ("hybrid", "dense", "bm25")
+    }
     for label, update in (
         ("without the best-sentence ranking", {"sentence_weight": 0.0}),
         ("without the unknown-names check", {"abstain_on_unknown_terms": False}),
     ):
         other = Searcher(
-            searcher.index, searcher.embedder, searcher.settings.model_copy(update=update), searcher.answer_model
+            searcher.index,
+            searcher.embedder,
+            searcher.settings.model_copy(update=update),
+            searcher.answer_model,
         )
         figures[label] = summarize(run(items, in_process(other, "hybrid")))
     figures["as first ranked"] = summarize(run(items, first_ranking(searcher)))
@@ -103,7 +110,9 @@ def first_ranking(searcher: Searcher) -> AskFn:
     return ask
 
 
-def test_on_articles_it_never_saw_the_service_meets_its_targets(squad_figures: dict[str, dict[str, float]]) -> None:
+def test_on_articles_it_never_saw_the_service_meets_its_targets(
+    squad_figures: dict[str, dict[str, float]],
+) -> None:
     hybrid = squad_figures["hybrid"]
     assert hybrid["mrr@10"] >= 0.95 and hybrid["hit@1"] >= 0.93
     assert hybrid["answer_acc"] >= 0.85
@@ -116,7 +125,9 @@ def test_hybrid_beats_both_single_modes(squad_figures: dict[str, dict[str, float
         assert squad_figures["hybrid"]["hit@1"] > squad_figures[single]["hit@1"]
 
 
-def test_ranking_passages_by_their_best_sentence_earns_its_place(squad_figures: dict[str, dict[str, float]]) -> None:
+def test_ranking_passages_by_their_best_sentence_earns_its_place(
+    squad_figures: dict[str, dict[str, float]],
+) -> None:
     assert squad_figures["hybrid"]["mrr@10"] > squad_figures["without the best-sentence ranking"]["mrr@10"]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
@@ -56,7 +55,11 @@ def test_html_keeps_the_main_text_and_drops_navigation_scripts_and_styles(tmp_pa
     path = tmp_path / "water.html"
     path.write_text(PAGE)
     loaded = load_html(path)
-    assert "community-managed wells" in loaded.text and "broken\npumps" in loaded.text or "broken pumps" in loaded.text
+    assert (
+        "community-managed wells" in loaded.text
+        and "broken\npumps" in loaded.text
+        or "broken pumps" in loaded.text
+    )
     for junk in ("SCRIPT-TEXT", "NAV-LINK-TEXT", "color:red", "FOOTER-TEXT"):
         assert junk not in loaded.text
     assert loaded.intrinsic["title"].startswith("Water and Human Security")
@@ -74,7 +77,9 @@ def test_pdf_pages_metadata_and_refusals(tmp_path: Path) -> None:
 def test_markdown_front_matter_beats_the_catalog_and_is_not_stored(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "note.md").write_text("---\ntitle: From Front Matter\ndate: 2024-05-01\n---\n# Heading\n\nBody text.\n")
+    (corpus / "note.md").write_text(
+        "---\ntitle: From Front Matter\ndate: 2024-05-01\n---\n# Heading\n\nBody text.\n"
+    )
     (corpus / "catalog.toml").write_text('["note.md"]\ntitle = "From Catalog"\nauthor = "Catalog Author"\n')
     doc = load_corpus(corpus).documents[0]
     assert (doc.title, doc.author, doc.date) == ("From Front Matter", "Catalog Author", "2024-05-01")
@@ -85,17 +90,24 @@ def test_markdown_front_matter_beats_the_catalog_and_is_not_stored(tmp_path: Pat
 def test_bad_files_of_every_format_are_skipped_with_reasons(corpus_copy: Path) -> None:
     make_pdf(corpus_copy / "locked.pdf", PDF_PAGES, encrypt=True)
     (corpus_copy / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage that is no PDF")
-    (corpus_copy / "empty.html").write_text("<html><head><script>var a = 1;</script></head><body></body></html>")
+    (corpus_copy / "empty.html").write_text(
+        "<html><head><script>var a = 1;</script></head><body></body></html>"
+    )
     (corpus_copy / "bad-front.md").write_text("---\ntitle: [unclosed\n---\nText.\n")
     report = load_corpus(corpus_copy)
     assert len(report.documents) == 5
     assert "encrypted" in report.skipped["locked.pdf"]
-    assert "not a readable PDF" in report.skipped["broken.pdf"] or "no extractable text" in report.skipped["broken.pdf"]
+    assert (
+        "not a readable PDF" in report.skipped["broken.pdf"]
+        or "no extractable text" in report.skipped["broken.pdf"]
+    )
     assert "no main text" in report.skipped["empty.html"]
     assert "front matter" in report.skipped["bad-front.md"]
 
 
-def test_pdf_and_html_are_searchable_with_page_citations(corpus_copy: Path, index_dir: Path, embedder: Embedder) -> None:
+def test_pdf_and_html_are_searchable_with_page_citations(
+    corpus_copy: Path, index_dir: Path, embedder: Embedder
+) -> None:
     make_pdf(corpus_copy / "drought-report.pdf", PDF_PAGES)
     (corpus_copy / "water.html").write_text(PAGE)
     settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)

@@ -3,10 +3,10 @@ valid and invalid; every response must be a non-5xx that conforms to the schema.
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-import pytest
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_every_operation_conforms_and_never_fails(case) -> None:  # type: ignore[no-untyped-def]
     case.call_and_validate()

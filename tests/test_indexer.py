@@ -7,16 +7,20 @@ from pathlib import Path
 import pytest
 
 from service.config import Settings
+from service.corpus import load_corpus
 from service.embedding import Embedder
 from service.indexer import build_index, lexical_text, main, stale_reason
-from service.corpus import load_corpus
 from service.store import FORMAT_VERSION, load_index, read_manifest
 
 
 def test_manifest_describes_the_build(built_index: Path) -> None:
     m = read_manifest(built_index)
     assert m["format_version"] == FORMAT_VERSION
-    assert m["model"] == {"id": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256}
+    assert m["model"] == {
+        "id": "sentence-transformers/all-MiniLM-L6-v2",
+        "dimension": 384,
+        "max_seq_length": 256,
+    }
     assert m["chunking"] == {"target_chars": 700, "max_chars": 1100, "overlap_sentences": 1}
     assert m["counts"]["documents"] == 5
     assert m["counts"]["chunks"] == sum(d["chunks"] for d in m["documents"].values()) > 50
@@ -63,9 +67,13 @@ def test_a_crash_mid_build_leaves_the_published_index_untouched(
     assert not list((settings.index_dir / "builds").glob(".tmp-*"))
 
 
-def test_bad_files_are_skipped_and_the_rest_is_indexed(corpus_copy: Path, index_dir: Path, embedder: Embedder) -> None:
+def test_bad_files_are_skipped_and_the_rest_is_indexed(
+    corpus_copy: Path, index_dir: Path, embedder: Embedder
+) -> None:
     (corpus_copy / "broken.txt").write_bytes(b"\xff\xfe\x00garbage")
-    manifest = build_index(Settings(corpus_dir=corpus_copy, index_dir=index_dir), embedder=embedder, progress=False)
+    manifest = build_index(
+        Settings(corpus_dir=corpus_copy, index_dir=index_dir), embedder=embedder, progress=False
+    )
     assert manifest["counts"]["documents"] == 5
     assert "broken.txt" in manifest["skipped"]
 
@@ -79,10 +87,15 @@ def test_staleness_follows_the_corpus(corpus_copy: Path, index_dir: Path, embedd
     assert "jica-what-is-human-security" in (stale_reason(settings, load_corpus(corpus_copy).documents) or "")
     other = settings.model_copy(update={"embed_context": True})
     build_index(settings, embedder=embedder, progress=False)
-    assert stale_reason(other, load_corpus(corpus_copy).documents) == "model, chunking or BM25 settings or the index format changed"
+    assert (
+        stale_reason(other, load_corpus(corpus_copy).documents)
+        == "model, chunking or BM25 settings or the index format changed"
+    )
 
 
-def test_the_script_refuses_an_empty_corpus_and_keeps_the_old_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_script_refuses_an_empty_corpus_and_keeps_the_old_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["--corpus", str(empty), "--index", str(tmp_path / "ix"), "--quiet"]) == 1
@@ -105,8 +118,17 @@ def _answers(settings: Settings, embedder: Embedder) -> list[list[tuple[str, int
     out = []
     for q in QUESTIONS:
         result = searcher.search(q, 10)
-        out.append([(searcher.index.chunks[h.chunk].document_id, searcher.index.chunks[h.chunk].start,
-                     searcher.index.chunks[h.chunk].end, h.score) for h in result.hits])
+        out.append(
+            [
+                (
+                    searcher.index.chunks[h.chunk].document_id,
+                    searcher.index.chunks[h.chunk].start,
+                    searcher.index.chunks[h.chunk].end,
+                    h.score,
+                )
+                for h in result.hits
+            ]
+        )
     return out
 
 
@@ -132,11 +154,15 @@ def test_editing_and_deleting_texts_updates_and_removes_their_passages(
     settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     build_index(settings, embedder=embedder, progress=False)
     (corpus_copy / "kobe-kurusu-protecting-every-person.txt").unlink()
-    (corpus_copy / "jica-what-is-human-security.txt").write_text("JICA overview\n\nA short replacement text about aid.\n")
+    (corpus_copy / "jica-what-is-human-security.txt").write_text(
+        "JICA overview\n\nA short replacement text about aid.\n"
+    )
     manifest = build_index(settings, embedder=embedder, progress=False)
     assert manifest["changes"] == {
-        "added": [], "changed": ["jica-what-is-human-security"],
-        "removed": ["kobe-kurusu-protecting-every-person"], "embedded": ["jica-what-is-human-security"],
+        "added": [],
+        "changed": ["jica-what-is-human-security"],
+        "removed": ["kobe-kurusu-protecting-every-person"],
+        "embedded": ["jica-what-is-human-security"],
     }
     index = load_index(settings.index_dir)
     assert "kobe-kurusu-protecting-every-person" not in index.documents
@@ -151,8 +177,12 @@ def test_a_chunking_change_misses_the_cache_and_full_re_embeds_everything(
     settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     build_index(settings, embedder=embedder, progress=False)
     assert build_index(settings, embedder=embedder, progress=False)["changes"]["embedded"] == []
-    assert len(build_index(settings, embedder=embedder, progress=False, full=True)["changes"]["embedded"]) == 5
-    smaller = settings.model_copy(update={"chunking": settings.chunking.model_copy(update={"target_chars": 500})})
+    assert (
+        len(build_index(settings, embedder=embedder, progress=False, full=True)["changes"]["embedded"]) == 5
+    )
+    smaller = settings.model_copy(
+        update={"chunking": settings.chunking.model_copy(update={"target_chars": 500})}
+    )
     assert len(build_index(smaller, embedder=embedder, progress=False)["changes"]["embedded"]) == 5
 
 
@@ -162,7 +192,10 @@ def test_what_bm25_reads_is_a_rebuild_that_re_embeds_nothing(
     settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     build_index(settings, embedder=embedder, progress=False)
     wider = settings.model_copy(update={"bm25_context_sentences": 2})
-    assert stale_reason(wider, load_corpus(corpus_copy).documents) == "model, chunking or BM25 settings or the index format changed"
+    assert (
+        stale_reason(wider, load_corpus(corpus_copy).documents)
+        == "model, chunking or BM25 settings or the index format changed"
+    )
     assert build_index(wider, embedder=embedder, progress=False)["changes"]["embedded"] == []
     assert stale_reason(wider, load_corpus(corpus_copy).documents) is None
 
@@ -178,6 +211,8 @@ def test_bm25_also_reads_the_sentences_before_a_passage(settings: Settings) -> N
     passage = "(1) Security is broad. (2) It is local."
     assert text[sentences[2].start : sentences[2].end] == "(1) Security is broad."
     assert lexical_text(doc, sentences, 2, passage, 1) == "He listed them:\n" + passage
-    assert lexical_text(doc, sentences, 2, passage, 2).startswith("Professor Sen noted three points. He listed")
+    assert lexical_text(doc, sentences, 2, passage, 2).startswith(
+        "Professor Sen noted three points. He listed"
+    )
     assert lexical_text(doc, sentences, 2, passage, 0) == passage
     assert lexical_text(doc, sentences, 0, passage, 1) == passage  # nothing before the first

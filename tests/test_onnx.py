@@ -16,7 +16,7 @@ from service.indexer import build_index
 from service.onnx_embedding import OnnxEmbedder, exported_for
 from service.runtime import Runtime
 from service.store import load_index
-from tests.conftest import CORPUS
+from tests.support import CORPUS
 from tests.test_evaluation import FLOORS
 
 
@@ -43,7 +43,9 @@ def test_without_the_export_it_falls_back_to_torch(settings: Settings, tmp_path:
     assert exported_for(tmp_path, settings.model) is None
 
 
-def test_the_indexer_embeds_with_the_export_and_gets_the_torch_vectors(built_index: Path, tmp_path: Path) -> None:
+def test_the_indexer_embeds_with_the_export_and_gets_the_torch_vectors(
+    built_index: Path, tmp_path: Path
+) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(built_index / "onnx", index_dir / "onnx")  # the export exists: no torch needed
     manifest = build_index(Settings(corpus_dir=CORPUS, index_dir=index_dir), progress=False)
@@ -53,7 +55,12 @@ def test_the_indexer_embeds_with_the_export_and_gets_the_torch_vectors(built_ind
     n = reference.chunk_index.ntotal
     cosines = np.sum(fast.chunk_index.reconstruct_n(0, n) * reference.chunk_index.reconstruct_n(0, n), axis=1)
     assert float(cosines.min()) >= 0.9999
-    assert float(np.min(np.sum(np.asarray(fast.sentence_vectors) * np.asarray(reference.sentence_vectors), axis=1))) >= 0.9999
+    assert (
+        float(
+            np.min(np.sum(np.asarray(fast.sentence_vectors) * np.asarray(reference.sentence_vectors), axis=1))
+        )
+        >= 0.9999
+    )
 
 
 def test_int8_questions_are_an_option_that_still_meets_the_quality_floors(settings: Settings) -> None:

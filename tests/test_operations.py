@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from service.config import Settings
-from service.loaders import LOADERS
 from service.errors import SkippedFile
+from service.loaders import LOADERS
 
 
 def test_ready_is_distinct_from_health(client: TestClient, tmp_path: Path) -> None:
@@ -37,7 +37,9 @@ def test_metrics_count_requests_per_route_and_describe_the_index(client: TestCli
     assert "hsqa_index_documents 5.0" in text and "hsqa_ready 1.0" in text
 
 
-def test_one_json_log_line_per_request_without_the_question(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_one_json_log_line_per_request_without_the_question(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="hsqa.access"):
         client.get("/search", params={"q": "secret question about refugees"})
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "hsqa.access"]
@@ -47,15 +49,17 @@ def test_one_json_log_line_per_request_without_the_question(client: TestClient, 
 
 
 def test_question_logging_is_opt_in(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
-    with TestClient(create_app(settings.model_copy(update={"log_questions": True}))) as c:
-        with caplog.at_level(logging.INFO, logger="hsqa.access"):
-            c.post("/ask", json={"question": "opt-in question"})
+    app = create_app(settings.model_copy(update={"log_questions": True}))
+    with TestClient(app) as c, caplog.at_level(logging.INFO, logger="hsqa.access"):
+        c.post("/ask", json={"question": "opt-in question"})
     assert json.loads(caplog.records[-1].getMessage())["question"] == "opt-in question"
 
 
 def test_simultaneous_identical_questions_get_identical_answers(client: TestClient) -> None:
     def ask(_: int) -> str:
-        body = client.post("/ask", json={"question": "Why did Canada intervene in Kosovo?", "top_k": 10}).json()
+        body = client.post(
+            "/ask", json={"question": "Why did Canada intervene in Kosovo?", "top_k": 10}
+        ).json()
         body.pop("took_ms")
         return json.dumps(body, sort_keys=True)
 
@@ -66,8 +70,13 @@ def test_simultaneous_identical_questions_get_identical_answers(client: TestClie
 
 @pytest.mark.parametrize(
     "path",
-    ["/documents/..%2F..%2Fetc%2Fpasswd", "/documents/%2e%2e%2fcorpus%2fcatalog.toml", "/view/..%2F..%2Fetc%2Fpasswd",
-     "/static/..%2F..%2Fservice%2Fconfig.py", "/static/../config.py"],
+    [
+        "/documents/..%2F..%2Fetc%2Fpasswd",
+        "/documents/%2e%2e%2fcorpus%2fcatalog.toml",
+        "/view/..%2F..%2Fetc%2Fpasswd",
+        "/static/..%2F..%2Fservice%2Fconfig.py",
+        "/static/../config.py",
+    ],
 )
 def test_paths_cannot_reach_files(client: TestClient, path: str) -> None:
     response = client.get(path)
@@ -76,7 +85,9 @@ def test_paths_cannot_reach_files(client: TestClient, path: str) -> None:
 
 
 def test_cors_is_off(client: TestClient) -> None:
-    response = client.options("/ask", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    response = client.options(
+        "/ask", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-origin" not in response.headers
 
 
@@ -100,13 +111,23 @@ def test_every_loader_reads_or_refuses_any_bytes(
 
 @pytest.mark.parametrize(
     "question",
-    ["Was ist 🧭 human security? 🙂👍🏽", "ما هو الأمن الإنساني؟", "hu\u0301man se\u0300curity\u0327", "refugees\x00 and\x07 aid",
-     "\u202eevil\u202c security", "\ufeffzero\u200bwidth", "𝔥𝔲𝔪𝔞𝔫 𝔰𝔢𝔠𝔲𝔯𝔦𝔱𝔶"],
+    [
+        "Was ist 🧭 human security? 🙂👍🏽",
+        "ما هو الأمن الإنساني؟",
+        "hu\u0301man se\u0300curity\u0327",
+        "refugees\x00 and\x07 aid",
+        "\u202eevil\u202c security",
+        "\ufeffzero\u200bwidth",
+        "𝔥𝔲𝔪𝔞𝔫 𝔰𝔢𝔠𝔲𝔯𝔦𝔱𝔶",
+    ],
     ids=["emoji", "rtl", "combining", "nul-and-control", "bidi-override", "bom-zero-width", "astral"],
 )
 def test_unicode_of_every_kind_is_answered(client: TestClient, question: str) -> None:
-    for response in (client.post("/ask", json={"question": question}), client.get("/search", params={"q": question}),
-                     client.get("/", params={"q": question})):
+    for response in (
+        client.post("/ask", json={"question": question}),
+        client.get("/search", params={"q": question}),
+        client.get("/", params={"q": question}),
+    ):
         assert response.status_code == 200, response.text
 
 

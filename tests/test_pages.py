@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.config import Settings
-from service.indexer import build_index
 from service.embedding import Embedder
+from service.indexer import build_index
 
 DOC = "mofa-2000-international-symposium-on-human-security"
 

@@ -20,7 +20,10 @@ from service.indexer import build_index
 
 TOKEN = "s3cret-admin-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-NEW_TEXT = "Zanzibar Compact on Human Security\n\nThe Zanzibar Compact of 2031 made water access a human security priority.\n"
+NEW_TEXT = (
+    "Zanzibar Compact on Human Security\n\n"
+    "The Zanzibar Compact of 2031 made water access a human security priority.\n"
+)
 NEW_QUESTION = "What did the Zanzibar Compact make a priority?"
 
 
@@ -53,7 +56,9 @@ def test_admin_needs_the_right_token_and_never_logs_it(
     assert TOKEN not in caplog.text
 
 
-def test_reload_serves_a_new_text_without_restart(live: tuple[TestClient, Settings], embedder: Embedder) -> None:
+def test_reload_serves_a_new_text_without_restart(
+    live: tuple[TestClient, Settings], embedder: Embedder
+) -> None:
     client, settings = live
     (settings.corpus_dir / "zanzibar.txt").write_text(NEW_TEXT)
     build_index(settings, embedder=embedder, progress=False)
@@ -79,7 +84,9 @@ def test_the_service_notices_a_published_index_by_itself(
             time.sleep(0.1)
 
 
-def test_a_broken_published_index_is_refused_and_the_old_one_serves(live: tuple[TestClient, Settings]) -> None:
+def test_a_broken_published_index_is_refused_and_the_old_one_serves(
+    live: tuple[TestClient, Settings],
+) -> None:
     client, settings = live
     current = settings.index_dir / "current"
     broken = settings.index_dir / "builds" / "broken"
@@ -120,7 +127,10 @@ def test_no_request_fails_while_the_index_is_rebuilt_and_swapped(
         for t in threads:
             t.join()
     assert len(statuses) > 10 and set(statuses) == {200}
-    assert client.post("/ask", json={"question": NEW_QUESTION}).json()["passages"][0]["citation"]["document_id"] == "zanzibar"
+    assert (
+        client.post("/ask", json={"question": NEW_QUESTION}).json()["passages"][0]["citation"]["document_id"]
+        == "zanzibar"
+    )
 
 
 def test_the_old_index_is_freed_after_a_swap(live: tuple[TestClient, Settings]) -> None:

@@ -54,7 +54,9 @@ def test_passages_come_back_in_the_rerankers_order_with_its_scores(
 
     body = reranked.post("/ask", json={"question": QUESTION, "top_k": 5}).json()
     assert [p["text"] for p in body["passages"]] == [texts[j] for j in expected]
-    assert [p["score"] for p in body["passages"]] == pytest.approx([float(model_scores[j]) for j in expected], abs=1e-5)
+    assert [p["score"] for p in body["passages"]] == pytest.approx(
+        [float(model_scores[j]) for j in expected], abs=1e-5
+    )
     # Citations and the answer are those of the reordered passages.
     for p in body["passages"]:
         doc = reranked.get(f"/documents/{p['citation']['document_id']}").json()

@@ -12,7 +12,7 @@ from service.answer_types import gives_definition, states_count, states_number, 
 from service.config import ROOT, Settings
 from service.lexical import TextWords, analyze
 from service.runtime import Runtime
-from tests.conftest import DATA, read_jsonl
+from tests.support import DATA, read_jsonl
 
 CORE = read_jsonl(DATA / "core_questions.jsonl")
 OFF_TOPIC = [q for q in (DATA / "off_topic_questions.txt").read_text().splitlines() if q.strip()]
@@ -31,7 +31,8 @@ def rank_of_answer(client: TestClient, case: dict[str, Any]) -> int | None:
         (
             i
             for i, p in enumerate(body["passages"])
-            if p["citation"]["document_id"] == case["document"] and any(a in p["text"] for a in case["answers"])
+            if p["citation"]["document_id"] == case["document"]
+            and any(a in p["text"] for a in case["answers"])
         ),
         None,
     )
@@ -70,10 +71,22 @@ def test_a_title_before_a_name_is_no_name_to_look_for(client: TestClient) -> Non
 
 @pytest.mark.parametrize(
     ("term", "mentioned"),
-    [("China", False), ("Unit", False), ("2010", False), ("Japanese", True), ("Canadian", True),
-     ("Networks", True), ("japan", True), ("1999", True), ("Ottawa", True),
-     # one stem once a people's or a country's ending is off, not a shared prefix
-     ("Austria", False), ("Australian", True), ("Niger", False), ("Nigerian", True)],
+    [
+        ("China", False),
+        ("Unit", False),
+        ("2010", False),
+        ("Japanese", True),
+        ("Canadian", True),
+        ("Networks", True),
+        ("japan", True),
+        ("1999", True),
+        ("Ottawa", True),
+        # one stem once a people's or a country's ending is off, not a shared prefix
+        ("Austria", False),
+        ("Australian", True),
+        ("Niger", False),
+        ("Nigerian", True),
+    ],
 )
 def test_which_names_a_text_mentions(term: str, mentioned: bool) -> None:
     text = TextWords.of(
@@ -111,9 +124,14 @@ def test_a_byline_or_heading_is_never_the_answer(settings: Settings) -> None:
 
 @pytest.mark.parametrize(
     ("question", "said"),
-    [("What did Dr. Surin say?", "not mutually controversial"), ("What did Ms. Doden talk about?", "maternity record books")],
+    [
+        ("What did Dr. Surin say?", "not mutually controversial"),
+        ("What did Ms. Doden talk about?", "maternity record books"),
+    ],
 )
-def test_a_short_question_about_a_speaker_gets_what_they_said(client: TestClient, question: str, said: str) -> None:
+def test_a_short_question_about_a_speaker_gets_what_they_said(
+    client: TestClient, question: str, said: str
+) -> None:
     # Short and vague, so far from any passage, yet plainly answerable.
     body = ask(client, question)
     assert body["answer"] is not None
@@ -136,7 +154,8 @@ def test_an_answer_that_opens_with_he_quotes_who_he_is(settings: Settings) -> No
     row = next(
         r
         for r in range(len(index.sentences))
-        if index.sentence_text(r).startswith("He pointed out that") and "four perspectives" in index.sentence_text(r)
+        if index.sentence_text(r).startswith("He pointed out that")
+        and "four perspectives" in index.sentence_text(r)
     )
     info = searcher.sentences.get(row)
     assert info.start_row == row - 1 and info.end_row == row
@@ -148,7 +167,9 @@ def test_a_sentence_ending_in_a_colon_is_answered_with_what_it_introduces(client
     body = ask(client, "What are the three As of human security?")
     assert body["answer"] is not None
     text = body["answer"]["text"]
-    assert text.startswith('They discussed the "three As" of human security (areas, actions, and actors):'), text
+    assert text.startswith('They discussed the "three As" of human security (areas, actions, and actors):'), (
+        text
+    )
     assert "Areas: Specific areas identified as being closely linked to human survival" in text
     assert text in body["passages"][body["answer"]["passage"]]["text"]
 
@@ -168,7 +189,9 @@ def test_a_sentence_ending_in_a_colon_is_answered_with_what_it_introduces(client
         ("Human security puts people first.", False, False, False),
     ],
 )
-def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(sentence: str, count: bool, number: bool, time: bool) -> None:
+def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(
+    sentence: str, count: bool, number: bool, time: bool
+) -> None:
     # A count is not a year; a time is a year, a month or a century; a list marker is neither.
     assert states_count(sentence) is count
     assert states_number(sentence) is number

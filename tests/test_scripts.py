@@ -16,10 +16,17 @@ def run_script(*args: str) -> str:
 
 def test_bench_smoke_prints_all_four_tables() -> None:
     out = run_script("scripts/bench.py", "--smoke")
-    for title in ("(a) in-process cost", "(b) HTTP on 127.0.0.1", "(c) indexing the corpus", "(d) synthetic scale"):
+    for title in (
+        "(a) in-process cost",
+        "(b) HTTP on 127.0.0.1",
+        "(c) indexing the corpus",
+        "(d) synthetic scale",
+    ):
         assert title in out
     http_rows = [line for line in out.splitlines() if "| POST /ask |" in line or "| GET /search |" in line]
-    assert len(http_rows) == 12 and all("| 24 | 0 |" in row for row in http_rows), "every HTTP row: 24 requests, 0 failures"
+    assert len(http_rows) == 12 and all("| 24 | 0 |" in row for row in http_rows), (
+        "every HTTP row: 24 requests, 0 failures"
+    )
     assert "| baseline: sentence-transformers + FAISS + FastAPI, dense only | 1 | POST /ask | 8 |" in out
     assert "| 3,000 | ivf_flat nlist 256 nprobe" in out, "the smoke scale run exercises the approximate index"
 

@@ -22,7 +22,7 @@ from service.vector_index import (
     lists_for,
     recall_at,
 )
-from tests.conftest import DATA, read_jsonl
+from tests.support import DATA, read_jsonl
 
 CORE = read_jsonl(DATA / "core_questions.jsonl")
 
@@ -79,7 +79,9 @@ def test_an_ivf_built_index_answers_the_core_questions(
     def found(searcher: Searcher) -> int:
         hits = 0
         for case in CORE:
-            texts = [searcher.index.chunk_text(h.chunk) for h in searcher.search(case["question"], top_k=5).hits]
+            texts = [
+                searcher.index.chunk_text(h.chunk) for h in searcher.search(case["question"], top_k=5).hits
+            ]
             hits += any(a in t for a in case["answers"] for t in texts)
         return hits
 
