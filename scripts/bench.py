@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ import httpx
 import numpy as np
 
 from service.config import ROOT, Settings
-from service.evaluation import load_questions
+from service.evaluation import load_questions, markdown_table, percentile
 from service.indexer import build_index, indexing_encoder
 from service.localserver import drive, memory_mib, running_service, wait_ready
 from service.onnx_embedding import ONNX_DIR, OnnxEmbedder
@@ -49,20 +48,6 @@ from service.store import load_index
 from service.vector_index import build_vector_index, exact_neighbours, read_vector_index
 
 BASELINE = ("--app-dir", str(ROOT / "scripts"), "baseline_app:app")
-
-
-def ms(values: list[float], p: int = 50) -> float:
-    if p == 50:
-        return statistics.median(values)
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
-
-
-def table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += [
-        "| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |" for row in rows
-    ]
-    return "\n".join(lines)
 
 
 # (a) ------------------------------------------------------------------------------------
@@ -96,12 +81,14 @@ def breakdown(settings: Settings, questions: list[str], rounds: int) -> str:
             stages.setdefault("serialisation", []).append((time.perf_counter() - t) * 1000)
     order = ["embed", "dense", "bm25", "fusion", "rerank", "answer", "serialisation", "search total"]
     rows = [
-        [name, round(ms(stages[name]), 3), round(ms(stages[name], 95), 3)] for name in order if name in stages
+        [name, round(percentile(stages[name]), 3), round(percentile(stages[name], 95), 3)]
+        for name in order
+        if name in stages
     ]
     return (
         "(a) in-process cost of one /ask (hybrid + answer sentence; "
         f"query encoder: {runtime.embedder.runtime}); "
-        f"{len(stages['embed'])} questions\n\n" + table(["stage", "p50 ms", "p95 ms"], rows)
+        f"{len(stages['embed'])} questions\n\n" + markdown_table(["stage", "p50 ms", "p95 ms"], rows)
     )
 
 
@@ -148,8 +135,8 @@ def http_table(index_dir: Path, questions: list[str], n: int) -> str:
                             n,
                             len(run.failures),
                             round(run.rate, 1),
-                            round(ms(run.latencies_ms), 1),
-                            round(ms(run.latencies_ms, 99), 1),
+                            round(percentile(run.latencies_ms), 1),
+                            round(percentile(run.latencies_ms, 99), 1),
                             f"{rss:.0f} / {pss:.0f}",
                         ]
                     )
@@ -170,7 +157,7 @@ def http_table(index_dir: Path, questions: list[str], n: int) -> str:
     return (
         "(b) HTTP on 127.0.0.1 (closed loop; "
         "memory = resident / proportional MiB of all server processes)\n\n"
-        + table(
+        + markdown_table(
             [
                 "server",
                 "workers",
@@ -257,7 +244,7 @@ def indexing_table(settings: Settings, first_build_s: float) -> str:
     ]
     return (
         "(c) indexing the corpus, same passages, same run (passages/s counts passages only)\n\n"
-        + table(["what", "texts embedded", "seconds", "passages/s", "vs raw passages"], rows)
+        + markdown_table(["what", "texts embedded", "seconds", "passages/s", "vs raw passages"], rows)
         + f"\n\nbuild vs raw encode of the same texts: {raw_all / build_s:.2f}x; "
         "first build (with the one-time "
         f"ONNX export and its check against torch): {first_build_s:.1f} s"
@@ -382,16 +369,16 @@ def scale_table(settings: Settings, sizes: list[int], questions: list[str], exac
                 f"{size_mib:,.0f}",
                 round(report["ready"] - spawned, 1),
                 f"{report['rss_ready']:,.0f} / {report['rss_after']:,.0f}",
-                round(ms(report["latencies"]), 2),
-                round(ms(report["latencies"], 99), 2),
-                round(ms(exact_ms), 1),
+                round(percentile(report["latencies"]), 2),
+                round(percentile(report["latencies"], 99), 2),
+                round(percentile(exact_ms), 1),
                 f"{recall:.3f}",
             ]
         )
     return (
         "(d) synthetic scale (embedding-like vectors; the questions are the evaluation set, embedded with "
         "onnxruntime in the timed path; search returns 50 candidates like the service)\n\n"
-        + table(
+        + markdown_table(
             [
                 "passages",
                 "index",

@@ -127,11 +127,7 @@ def collect(searcher: Searcher, items: list[dict[str, Any]]) -> Questions:
         answers = item["answers"]
         labels = np.array(
             [
-                any(
-                    a
-                    in index.documents[index.chunks[hits[c.passage].chunk].document_id].text[c.start : c.end]
-                    for a in answers
-                )
+                any(a in index.document_of(hits[c.passage].chunk).text[c.start : c.end] for a in answers)
                 for c in candidates
             ],
             dtype=np.float32,

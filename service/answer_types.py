@@ -13,13 +13,14 @@ _NUMBER = re.compile(
     re.I,
 )
 # Numbers that count nothing: years, dates, names and ordinals with digits ('G8', '21st').
+_YEAR = r"\b(1[89]\d\d|20\d\d)s?\b"  # a year or a decade: 1999, 2000s
 _YEAR_OR_DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d)s?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    _YEAR + r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
     r"|\b[a-z]+\d\w*|\b\d+(st|nd|rd|th)\b",
     re.I,
 )
 _TIME = re.compile(
-    r"\b(1[89]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|July|August|September|"
+    _YEAR + r"|\b(January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\b|\b(century|decade)\b"
 )
 # A capitalised number word past a sentence's start is part of a name ('Delivering as One').

@@ -74,7 +74,7 @@ def to_response(request: Request, index: IndexData, result: SearchResult, starte
     answer = None
     if result.answer is not None:
         a = result.answer
-        doc = index.documents[index.chunks[result.hits[a.passage].chunk].document_id]
+        doc = index.document_of(result.hits[a.passage].chunk)
         answer = Answer(
             text=doc.text[a.start : a.end],
             passage=a.passage,

@@ -54,7 +54,7 @@ def in_process(searcher: Searcher, mode: Mode) -> AskFn:
         result = searcher.search(question, top_k, mode)
         answer = None
         if result.answer is not None:
-            doc = index.documents[index.chunks[result.hits[result.answer.passage].chunk].document_id]
+            doc = index.document_of(result.hits[result.answer.passage].chunk)
             answer = {"text": doc.text[result.answer.start : result.answer.end]}
         return {"answer": answer, "passages": [{"text": index.chunk_text(h.chunk)} for h in result.hits]}
 
@@ -89,12 +89,22 @@ def run(items: Iterable[dict[str, Any]], ask: AskFn) -> list[Outcome]:
     return outcomes
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float = 50) -> float:
+    """The ``q``-th percentile (1-99; 50 is the median) of ``values``, 0 for none."""
     if not values:
         return 0.0
-    if len(values) == 1:
-        return values[0]
+    if len(values) == 1 or q == 50:
+        return statistics.median(values)
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table; floats get two decimals."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += [
+        "| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |" for row in rows
+    ]
+    return "\n".join(lines)
 
 
 def summarize(outcomes: list[Outcome]) -> dict[str, float]:
@@ -109,8 +119,8 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float]:
     figures["false_abstain"] = sum(o.answer is None for o in answerable) / n
     figures["abstain_unans"] = sum(o.answer is None for o in unanswerable) / (len(unanswerable) or 1)
     latencies = [o.latency_ms for o in outcomes]
-    figures["p50_ms"] = _percentile(latencies, 50)
-    figures["p95_ms"] = _percentile(latencies, 95)
+    figures["p50_ms"] = percentile(latencies, 50)
+    figures["p95_ms"] = percentile(latencies, 95)
     return figures
 
 
@@ -130,14 +140,14 @@ COLUMNS = [
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
     """A Markdown table, one row per label (e.g. per retrieval mode and split)."""
-    head = "| run | n | " + " | ".join(COLUMNS) + " |"
-    rule = "|---|---|" + "---|" * len(COLUMNS)
-    lines = [head, rule]
-    for label, f in rows.items():
-        n = f"{int(f['answerable'])}+{int(f['unanswerable'])}"
-        cells = [f"{f[c]:.1f}" if c.endswith("_ms") else f"{f[c]:.3f}" for c in COLUMNS]
-        lines.append(f"| {label} | {n} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(
+        ["run", "n", *COLUMNS],
+        [
+            [label, f"{int(f['answerable'])}+{int(f['unanswerable'])}"]
+            + [f"{f[c]:.1f}" if c.endswith("_ms") else f"{f[c]:.3f}" for c in COLUMNS]
+            for label, f in rows.items()
+        ],
+    )
 
 
 def format_details(outcomes: list[Outcome]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
 from service.errors import DocumentNotFound, IndexUnavailable
@@ -33,11 +33,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         503: "No index is loaded; `detail` says how to build one.",
     }.items()
 }
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class ApiError(Exception):
@@ -101,7 +96,7 @@ def validation_error(exc: ValidationError, location: str, rename: dict[str, str]
 class BodySizeLimit:
     """Refuse request bodies over ``max_bytes`` with 413, whether or not they announce a length."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 

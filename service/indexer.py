@@ -58,6 +58,22 @@ def build_signature(settings: Settings) -> dict[str, Any]:
     return {**embedding_signature(settings), "bm25_context_sentences": settings.bm25_context_sentences}
 
 
+def document_changes(
+    before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]
+) -> dict[str, list[str]]:
+    """Documents added, changed (text or metadata) and removed between two manifests'
+    ``documents`` tables: the one comparison of content hashes."""
+
+    def hashes(entry: dict[str, Any]) -> tuple[str, str]:
+        return entry["sha256"], entry["metadata_sha256"]
+
+    return {
+        "added": sorted(set(now) - set(before)),
+        "changed": sorted(d for d in now if d in before and hashes(before[d]) != hashes(now[d])),
+        "removed": sorted(set(before) - set(now)),
+    }
+
+
 def stale_reason(settings: Settings, documents: list[Document]) -> str | None:
     """Why the published index does not match the corpus and settings, or None if it does."""
     try:
@@ -66,12 +82,10 @@ def stale_reason(settings: Settings, documents: list[Document]) -> str | None:
         return str(exc)
     if manifest.get("signature") != build_signature(settings):
         return "model, chunking or BM25 settings or the index format changed"
-    built = {k: (v["sha256"], v["metadata_sha256"]) for k, v in manifest["documents"].items()}
-    now = {d.id: (d.sha256, metadata_hash(d)) for d in documents}
-    if built != now:
-        changed = sorted(set(built.items()) ^ set(now.items()))
-        return f"corpus changed ({', '.join(sorted({k for k, _ in changed}))})"
-    return None
+    now = {d.id: {"sha256": d.sha256, "metadata_sha256": metadata_hash(d)} for d in documents}
+    changes = document_changes(manifest["documents"], now)
+    changed = sorted(d for ids in changes.values() for d in ids)
+    return f"corpus changed ({', '.join(changed)})" if changed else None
 
 
 def embedding_text(doc: Document, section: str | None, text: str, with_context: bool) -> str:
@@ -121,18 +135,7 @@ def _changes(settings: Settings, per_doc: dict[str, dict[str, Any]]) -> dict[str
         before = read_manifest(settings.index_dir)["documents"]
     except IndexUnavailable:
         before = {}
-
-    def same(d: str) -> bool:
-        return bool(
-            (before[d]["sha256"], before[d]["metadata_sha256"])
-            == (per_doc[d]["sha256"], per_doc[d]["metadata_sha256"])
-        )
-
-    return {
-        "added": sorted(set(per_doc) - set(before)),
-        "changed": sorted(d for d in per_doc if d in before and not same(d)),
-        "removed": sorted(set(before) - set(per_doc)),
-    }
+    return document_changes(before, per_doc)
 
 
 def build_index(

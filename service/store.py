@@ -76,6 +76,10 @@ class IndexData:
         c = self.chunks[i]
         return self.documents[c.document_id].text[c.start : c.end]
 
+    def document_of(self, chunk: int) -> Document:
+        """The document passage ``chunk`` comes from."""
+        return self.documents[self.chunks[chunk].document_id]
+
     def sentence_text(self, row: int) -> str:
         ordinal, start, end = self.sentences[row].tolist()
         return self.documents[self.document_order[ordinal]].text[start:end]

@@ -100,7 +100,10 @@ def read_vector_index(path: Path, description: dict[str, Any]) -> faiss.Index:
     restore its search parameters from the manifest's description."""
     if description.get("kind", "flat") == "flat":
         return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
-    index = faiss.extract_index_ivf(faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY))
+    # read_index hands back the IVF index itself (SWIG downcasts it); faiss ships no type
+    # information that says so, hence Any. (extract_index_ivf would return a view that does
+    # not own the index: it crashes once the read object is collected.)
+    index: Any = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     index.nprobe = int(description["nprobe"])
     index.make_direct_map()  # lets search score a BM25-only candidate by its stored vector
     return index
