@@ -113,20 +113,29 @@ def unmentioned_terms(question: str, text: TextWords) -> list[str]:
     return [t for t in dict.fromkeys(salient_terms(question)) if not text.mentions(t)]
 
 
+def lookup_forms(term: str) -> list[str]:
+    """The forms under which a corpus may hold a question's name: as written, its plural, its
+    stems without a people's or plural ending (``name_forms``), and those stems as a country's
+    name ('Cambodian' → 'Cambodia', 'African' → 'Africa'). One rule with ``TextWords``."""
+    stems = sorted(name_forms(term) - {term.lower()})
+    return [term, term + "s", *stems, *(stem + "a" for stem in stems)]
+
+
 def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]:
-    """The salient terms of ``question`` for which ``vocabulary`` knows no form (after
-    stemming; singular and plural both tried, as Snowball leaves short plurals like 'SDGs')."""
+    """The salient terms of ``question`` for which ``vocabulary`` (analyzed tokens) knows no
+    form of ``lookup_forms``."""
     terms = salient_terms(question)
     if not terms:
         return []
-    variants = [[t, t + "s", t[:-1] if t.lower().endswith("s") else t] for t in terms]
-    analyzed = analyze([v for group in variants for v in group])
-    missing = []
-    for i, term in enumerate(terms):
-        tokens = [tok for j in range(3) for tok in analyzed[3 * i + j]]
+    forms = [lookup_forms(t) for t in terms]
+    analyzed = analyze([f for group in forms for f in group])
+    missing, at = [], 0
+    for term, group in zip(terms, forms, strict=True):
+        tokens = [tok for tokens in analyzed[at : at + len(group)] for tok in tokens]
         # A word the analyzer drops entirely (a single letter) cannot be looked up: skip it.
-        if analyzed[3 * i] and not any(vocabulary(tok) for tok in tokens):
+        if analyzed[at] and not any(vocabulary(tok) for tok in tokens):
             missing.append(term)
+        at += len(group)
     return missing
 
 

@@ -22,7 +22,7 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 ITEMS = load_questions(QUESTIONS)
 
 
-@pytest.mark.parametrize("name", ["questions.jsonl", "untouched.jsonl"])
+@pytest.mark.parametrize("name", ["questions.jsonl", "untouched.jsonl", "untouched-2.jsonl"])
 def test_every_answer_string_occurs_in_the_corpus(name: str) -> None:
     texts = [d.text for d in load_corpus(CORPUS).documents]
     items = load_questions(ROOT / "eval" / name)

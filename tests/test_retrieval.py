@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.answer_types import gives_definition, states_count, states_number, states_time
 from service.config import ROOT, Settings
-from service.lexical import TextWords, analyze
+from service.lexical import analyze
 from service.runtime import Runtime
 from tests.support import DATA, read_jsonl
 
@@ -67,33 +67,6 @@ def test_a_title_before_a_name_is_no_name_to_look_for(client: TestClient) -> Non
     body = ask(client, "What did Prof. Sen say about human rights?")
     assert body["unknown_terms"] == []
     assert "Professor Sen" in body["passages"][0]["text"]
-
-
-@pytest.mark.parametrize(
-    ("term", "mentioned"),
-    [
-        ("China", False),
-        ("Unit", False),
-        ("2010", False),
-        ("Japanese", True),
-        ("Canadian", True),
-        ("Networks", True),
-        ("japan", True),
-        ("1999", True),
-        ("Ottawa", True),
-        # one stem once a people's or a country's ending is off, not a shared prefix
-        ("Austria", False),
-        ("Australian", True),
-        ("Niger", False),
-        ("Nigerian", True),
-    ],
-)
-def test_which_names_a_text_mentions(term: str, mentioned: bool) -> None:
-    text = TextWords.of(
-        "Canada and Japan's envoys met the United Nations in Ottawa in 1999 to form a network "
-        "with Australia and Nigeria"
-    )
-    assert text.mentions(term) is mentioned
 
 
 @pytest.mark.parametrize(
