@@ -173,6 +173,18 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(16_384, ge=1024, description="Largest request body accepted.")
 
+    @model_validator(mode="after")
+    def _contract_limits_are_fixed(self) -> Settings:
+        # The request schemas are built once, at import, from these defaults: a different
+        # value would be documented in /docs but not enforced, so it is refused instead.
+        for name in ("max_question_chars", "max_top_k"):
+            default = type(self).model_fields[name].default
+            if getattr(self, name) != default:
+                raise ValueError(
+                    f"{name} is part of the HTTP contract and stays {default}; unset HSQA_{name.upper()}"
+                )
+        return self
+
     log_questions: bool = Field(
         False, description="Put question text in the request log (off: logs carry no user text)."
     )

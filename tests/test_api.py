@@ -180,3 +180,10 @@ def test_without_an_index_searches_are_503_with_how_to_build_one(tmp_path: Path)
             assert str(tmp_path) not in response.text
         health = c.get("/health").json()
         assert health["status"] == "degraded" and "no index" in health["index_error"]
+
+
+def test_the_contracts_limits_cannot_be_moved_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # /docs and the error messages state 20 and 1,000; a server enforcing another value would lie.
+    monkeypatch.setenv("HSQA_MAX_TOP_K", "50")
+    with pytest.raises(ValueError, match="max_top_k is part of the HTTP contract and stays 20"):
+        Settings()
