@@ -35,13 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from service.answer_model import CALIBRATION_INPUTS, META_FILE, MODEL_FILE, calibration_inputs
-from service.answering import FEATURES, SentenceTable, candidate_features
+from service.answer_model import CALIBRATION_INPUTS, META_FILE, MODEL_FILE, calibrated, calibration_inputs
+from service.answering import FEATURES, SentenceTable
 from service.config import ROOT, Settings
 from service.corpus import load_corpus
 from service.evaluation import load_questions
 from service.indexer import build_index, stale_reason
-from service.lexical import missing_terms
+from service.ranking import by_best_answer
 from service.runtime import load_encoder
 from service.search import Searcher
 from service.squad import LICENCE, SPLITS, drop_words, load_articles, prepare_index, questions
@@ -122,8 +122,8 @@ def collect(searcher: Searcher, items: list[dict[str, Any]]) -> Questions:
     out = Questions()
     for item, qvec in zip(items, vectors, strict=True):
         hits = searcher.rank(item["question"], qvec, 10)
-        passages = [(h.chunk, h.cosine) for h in hits[: searcher.settings.answer_passages]]
-        candidates, matrix = candidate_features(searcher.sentences, item["question"], qvec, passages)
+        unknown = searcher.unknown_terms(item["question"])
+        candidates, matrix = searcher.candidates(item["question"], qvec, hits, unknown)
         answers = item["answers"]
         labels = np.array(
             [
@@ -138,7 +138,7 @@ def collect(searcher: Searcher, items: list[dict[str, Any]]) -> Questions:
         out.groups.append(str(item.get("split")))
         out.passage_hits.append([any(a in index.chunk_text(h.chunk) for a in answers) for h in hits])
         out.ranks.append(next((i for i, hit in enumerate(out.passage_hits[-1]) if hit), None))
-        out.unknown.append(bool(missing_terms(item["question"], lambda t: t in index.bm25.vocab_dict)))
+        out.unknown.append(bool(unknown))
     return out
 
 
@@ -200,10 +200,6 @@ def fit_calibration(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
     weights = model.coef_[0] / std
     intercept = float(model.intercept_[0] - np.dot(weights, mean))
     return (intercept, *map(float, weights))
-
-
-def calibrated(calibration: tuple[float, ...], x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(calibration[0] + x @ np.array(calibration[1:]))))
 
 
 def refused_by(scored: Scored, unknown_check: bool) -> np.ndarray:
@@ -331,15 +327,13 @@ def reordering_table(model: Any, sets: dict[str, Questions]) -> str:
                     continue
                 order = list(range(len(hits)))
                 if len(matrix) and label != "as ranked":
-                    p = predict(model, matrix)
-                    best = {
-                        int(r): float(p[matrix[:, column] == r].max()) for r in np.unique(matrix[:, column])
-                    }
-                    top = sorted(best, key=lambda r: (-best[r], r))
+                    passage_of = matrix[:, column].astype(int).tolist()
+                    order = by_best_answer(len(hits), passage_of, predict(model, matrix))
                     if label.startswith("RRF"):
+                        read = len(set(passage_of))  # the passages holding candidates, reordered
+                        top = order[:read]
                         fused = {r: 1 / (10 + r + 1) + 1 / (10 + top.index(r) + 1) for r in top}
-                        top = sorted(fused, key=lambda r: (-fused[r], r))
-                    order = top + [r for r in order if r not in best]
+                        order = sorted(fused, key=lambda r: (-fused[r], r)) + order[read:]
                 rank = next((i for i, r in enumerate(order) if hits[r]), None)
                 reciprocal.append(1 / (rank + 1) if rank is not None else 0.0)
                 first.append(rank == 0)

@@ -11,6 +11,7 @@ chosen on validation articles, and the training figures).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,13 @@ def calibration_inputs(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndar
     best_logit = float(_logit(probabilities[best]))
     row = matrix[best]
     return np.array([best_logit, best_logit - float(_logit(second)), row[_SIM], row[_PASSAGE_COS]])
+
+
+def calibrated(calibration: Sequence[float], inputs: np.ndarray) -> np.ndarray:
+    """The calibration (intercept, then one weight per ``CALIBRATION_INPUTS``) applied to one
+    row of inputs or to many: the probability that the best candidate is a right answer."""
+    z = calibration[0] + np.asarray(inputs, dtype=np.float64) @ np.asarray(calibration[1:], dtype=np.float64)
+    return np.asarray(1 / (1 + np.exp(-z)))
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,4 @@ class AnswerModel:
         """Calibrated probability that the best candidate is a right answer (0 with none)."""
         if not len(probabilities):
             return 0.0
-        x = calibration_inputs(probabilities, matrix)
-        z = self.calibration[0] + float(np.dot(self.calibration[1:], x))
-        return float(1 / (1 + np.exp(-z)))
+        return float(calibrated(self.calibration, calibration_inputs(probabilities, matrix)))

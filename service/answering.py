@@ -26,7 +26,7 @@ from service.answer_types import (
     states_number,
     states_time,
 )
-from service.lexical import TextWords, analyze, idf_weights, missing_terms, overlap, salient_terms
+from service.lexical import TextWords, analyze, idf_weights, overlap, salient_terms
 from service.store import IndexData
 
 SENTENCE_CACHE = 200_000
@@ -205,9 +205,11 @@ def candidate_features(
     question: str,
     qvec: np.ndarray,
     passages: list[tuple[int, float]],
+    unknown: list[str],
 ) -> tuple[list[Candidate], np.ndarray]:
     """The candidates of the given passages ((chunk, cosine) pairs, best first) and their
-    feature rows, one per candidate, in ``FEATURES`` order. A sentence shared by two
+    feature rows, one per candidate, in ``FEATURES`` order; ``unknown`` holds the question's
+    names no passage mentions (``lexical.missing_terms``). A sentence shared by two
     overlapping passages is a candidate once, in the higher-ranked one."""
     index = table.index
     rows: list[int] = []
@@ -235,7 +237,6 @@ def candidate_features(
     weights = idf_weights(index.bm25, query_tokens)
     total_weight = sum(weights.values())
     names = list(dict.fromkeys(salient_terms(question)))
-    unknown = missing_terms(question, lambda t: t in index.bm25.vocab_dict)
     question_words = {w.lower() for w in re.findall(r"\w+", question)}
 
     sims = np.array([sims_around[r] for r in rows], dtype=np.float64)
@@ -275,22 +276,18 @@ def candidate_features(
             window |= table.words(r)
         missing = [weights[t] for t in weights if t not in window]
         missing_passage = [weights[t] for t in weights if t not in table.chunk_words(chunk_id)]
+        unmatched_window = unmatched_doc = unmatched_passage = 0.0
         if names:
             lo, hi = min([row, *window_rows]), max([row, *window_rows])
             doc_text = index.documents[chunk.document_id].text
             window_text = TextWords.of(doc_text[int(index.sentences[lo][1]) : int(index.sentences[hi][2])])
-            unmatched_window = sum(not window_text.mentions(t) for t in names) / len(names)
-        else:
-            unmatched_window = 0.0
-        span = chunk.last_sentence - chunk.first_sentence
-        if names:
-            doc_words = table.document_words(chunk.document_id)
             if rank not in passage_names:
                 passage_names[rank] = TextWords.of(index.chunk_text(chunk_id))
+            doc_words = table.document_words(chunk.document_id)
+            unmatched_window = sum(not window_text.mentions(t) for t in names) / len(names)
             unmatched_doc = sum(not doc_words.mentions(t) for t in names) / len(names)
             unmatched_passage = sum(not passage_names[rank].mentions(t) for t in names) / len(names)
-        else:
-            unmatched_doc = unmatched_passage = 0.0
+        span = chunk.last_sentence - chunk.first_sentence
         values = {
             "sim": sims[i],
             "prev_sim": prev_sim,

@@ -108,11 +108,6 @@ class TextWords:
         return bool(name_forms(term) & self.forms)
 
 
-def unmentioned_terms(question: str, text: TextWords) -> list[str]:
-    """The salient terms of ``question`` that ``text`` never mentions."""
-    return [t for t in dict.fromkeys(salient_terms(question)) if not text.mentions(t)]
-
-
 def lookup_forms(term: str) -> list[str]:
     """The forms under which a corpus may hold a question's name: as written, its plural, its
     stems without a people's or plural ending (``name_forms``), and those stems as a country's

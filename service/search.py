@@ -177,14 +177,17 @@ class Searcher:
             cos = float(self.index.chunk_index.reconstruct(int(i)) @ qvec)
         return float(cos)
 
+    def unknown_terms(self, question: str) -> list[str]:
+        """The question's names and numbers no passage of the index mentions."""
+        return missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)
+
     def candidates(
-        self, question: str, qvec: np.ndarray, hits: list[Hit]
-    ) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
-        """The answer candidates of the top passages, their feature rows, and the model's
-        probability that each holds the answer."""
+        self, question: str, qvec: np.ndarray, hits: list[Hit], unknown: list[str]
+    ) -> tuple[list[Candidate], np.ndarray]:
+        """The answer candidates of the top ``answer_passages`` hits and their feature rows
+        (``unknown``: the question's ``unknown_terms``, computed once by the caller)."""
         passages = [(h.chunk, h.cosine) for h in hits[: self.settings.answer_passages]]
-        candidates, matrix = candidate_features(self.sentences, question, qvec, passages)
-        return candidates, matrix, self.answer_model.candidate_probabilities(matrix)
+        return candidate_features(self.sentences, question, qvec, passages, unknown)
 
     def answer(
         self, question: str, qvec: np.ndarray, hits: list[Hit]
@@ -195,13 +198,13 @@ class Searcher:
         (validation MRR@10 0.957 → 0.971, BENCHMARKS.md). ``service.answering`` holds the
         candidates and their features."""
         s = self.settings
-        if s.abstain_on_unknown_terms:
-            unknown = missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)
-            if unknown:
-                return hits, Abstention("unknown_terms", tuple(unknown))
-        candidates, matrix, probabilities = self.candidates(question, qvec, hits)
+        unknown = self.unknown_terms(question)
+        if unknown and s.abstain_on_unknown_terms:
+            return hits, Abstention("unknown_terms", tuple(unknown))
+        candidates, matrix = self.candidates(question, qvec, hits, unknown)
         if not candidates:
             return hits, Abstention("no_passages")
+        probabilities = self.answer_model.candidate_probabilities(matrix)
         # A reranker's order is final: it read every passage whole.
         order = list(range(len(hits)))
         if self.reranker is None:
