@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from sentence_transformers import SentenceTransformer
 
-from service.embedding import resolve_model_path
+from service.models.embedding import resolve_model_path
 from service.store import resolve_build
 
 build = resolve_build(Path(os.environ["HSQA_INDEX_DIR"]))

@@ -38,14 +38,14 @@ import httpx
 import numpy as np
 
 from service.config import ROOT, Settings
-from service.evaluation import load_questions, markdown_table, percentile
-from service.indexer import build_index, indexing_encoder
-from service.localserver import drive, memory_mib, running_service, wait_ready
-from service.onnx_embedding import ONNX_DIR, OnnxEmbedder
+from service.http.schemas import AskResponse
+from service.ingest.indexer import build_index, indexing_encoder
+from service.models.onnx_embedding import ONNX_DIR, OnnxEmbedder
 from service.runtime import Runtime
-from service.schemas import AskResponse
 from service.store import load_index
 from service.vector_index import build_vector_index, exact_neighbours, read_vector_index
+from tooling.evaluation import load_questions, markdown_table, percentile
+from tooling.localserver import drive, memory_mib, running_service, wait_ready
 
 BASELINE = ("--app-dir", str(ROOT / "scripts"), "baseline_app:app")
 
@@ -70,7 +70,7 @@ def breakdown(settings: Settings, questions: list[str], rounds: int) -> str:
     # Serialisation as FastAPI does it: validate against the response model, render JSON.
     from fastapi.testclient import TestClient
 
-    from service.app import create_app
+    from service.http.app import create_app
 
     with TestClient(create_app(settings)) as client:
         bodies = [client.post("/ask", json={"question": q}).json() for q in questions]
@@ -116,7 +116,7 @@ def http_table(index_dir: Path, questions: list[str], n: int) -> str:
     rates: dict[tuple[str, int, str, int], float] = {}
     ready: dict[str, float] = {}
     for name, workers, endpoints in runs:
-        app = BASELINE if name == baseline else ("service.app:create_app", "--factory")
+        app = BASELINE if name == baseline else ("service.http.app:create_app", "--factory")
         env = {int8: {"HSQA_QUERY_INT8": "1"}, one_thread: {"HSQA_ONNX_THREADS": "1"}}.get(name, {})
         with running_service(index_dir, env=env, workers=workers, app=app) as (url, server):
             ready[f"{name} x{workers}"] = wait_ready(url, server)
@@ -185,7 +185,7 @@ def http_table(index_dir: Path, questions: list[str], n: int) -> str:
 def indexing_table(settings: Settings, first_build_s: float) -> str:
     from sentence_transformers import SentenceTransformer
 
-    from service.embedding import resolve_model_path
+    from service.models.embedding import resolve_model_path
 
     index = load_index(settings.index_dir)
     passages = [index.chunk_text(i) for i in range(len(index.chunks))]

@@ -13,7 +13,7 @@ which is a FAISS dense index plus its built-in BM25 (``terms=True, normalize=Tru
 convex combination with weights 0.5/0.5. Each question is ``search(question, 10)``.
 
 The service is run in process with its own settings (``HSQA_*`` environment, ``--index``) through
-``service.evaluation``, and txtai's results go through the same ``run``/``summarize``, so both
+``tooling.evaluation``, and txtai's results go through the same ``run``/``summarize``, so both
 rows are scored by one definition: a passage hits when it contains one of the question's answer
 strings; hit@k and MRR@10 are over the answerable questions (empty ``answers`` are skipped).
 Prints one Markdown table: per question file, per ``split`` value (when the file has more than
@@ -35,9 +35,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from service.config import DEFAULT_MODEL, ROOT, Settings  # noqa: E402
-from service.embedding import resolve_model_path  # noqa: E402
-from service.evaluation import TOP_K, AskFn, Outcome, in_process, load_questions, run, summarize  # noqa: E402
+from service.models.embedding import resolve_model_path  # noqa: E402
 from service.store import IndexData, load_index  # noqa: E402
+from tooling.evaluation import TOP_K, AskFn, Outcome, in_process, load_questions, run, summarize  # noqa: E402
 
 METRICS = ("mrr@10", "hit@1", "hit@3", "hit@5", "hit@10")
 
@@ -53,7 +53,7 @@ def build_txtai(texts: list[str], model_folder: str) -> tuple[Any, float]:
 
 
 def txtai_ask(embeddings: Any, texts: list[str]) -> AskFn:
-    """Adapts ``embeddings.search`` to the ``service.evaluation`` ask shape (passages only, no answer)."""
+    """Adapts ``embeddings.search`` to the ``tooling.evaluation`` ask shape (passages only, no answer)."""
 
     def ask(question: str, top_k: int) -> dict[str, Any]:
         results = embeddings.search(question, top_k)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     question_files: list[Path] = args.questions or [ROOT / "eval" / "questions.jsonl"]
     sets = {display(path): load_questions(path) for path in question_files}
     if args.squad:
-        from service.squad import load_articles, prepare_index, questions
+        from tooling.squad import load_articles, prepare_index, questions
 
         articles = load_articles(split=args.squad)
         args.index = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from service.config import ROOT, Settings
-from service.evaluation import load_questions
+from service.retrieval.search import Searcher
 from service.runtime import load_encoder
-from service.search import Searcher
-from service.squad import drop_words, load_articles, prepare_index, questions
 from service.store import load_index
+from tooling.evaluation import load_questions
+from tooling.squad import drop_words, load_articles, prepare_index, questions
 
 CACHE = ROOT / ".cache" / "squad"
 SEED = 20261128

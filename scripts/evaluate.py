@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from service.config import ROOT, Settings
-from service.evaluation import (
+from tooling.evaluation import (
     format_details,
     format_table,
     in_process,
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     items = load_questions(args.questions)
     index_dir = args.index
     if args.squad:
-        from service.squad import load_articles, prepare_index, questions
+        from tooling.squad import load_articles, prepare_index, questions
 
         articles = load_articles(split=args.squad)
         index_dir = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir

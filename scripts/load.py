@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 
 from service.config import ROOT, Settings
-from service.evaluation import load_questions
-from service.indexer import build_index
-from service.localserver import memory_mib, running_service, wait_ready
+from service.ingest.indexer import build_index
+from tooling.evaluation import load_questions
+from tooling.localserver import memory_mib, running_service, wait_ready
 
 
 def main(argv: list[str] | None = None) -> int:

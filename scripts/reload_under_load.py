@@ -24,10 +24,10 @@ from pathlib import Path
 import httpx
 
 from service.config import ROOT, Settings
-from service.embedding import Embedder
-from service.evaluation import load_questions
-from service.indexer import build_index
-from service.localserver import running_service, wait_ready
+from service.ingest.indexer import build_index
+from service.models.embedding import Embedder
+from tooling.evaluation import load_questions
+from tooling.localserver import running_service, wait_ready
 
 NEW_TEXT = (
     "Zanzibar Compact on Human Security\n\nThe Zanzibar Compact of 2031 made access to clean water a "

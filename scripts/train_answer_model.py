@@ -2,10 +2,10 @@
 """Train the answer model: ``python scripts/train_answer_model.py [--out DIR] [--smoke]``.
 
 Data: SQuAD 2.0 questions over eight Wikipedia articles (``shared/qa-data``, CC BY-SA 4.0),
-split by article (``service.squad.SPLITS``): six to train on, two to validate on. Each split's
+split by article (``tooling.squad.SPLITS``): six to train on, two to validate on. Each split's
 articles are indexed as a corpus with the service's own indexer; each question is run through
 the service's own ranking, and every sentence of its top passages becomes a candidate with the
-features of ``service.answering``, labelled 1 when its quoted span holds a SQuAD answer.
+features of ``service.retrieval.answering``, labelled 1 when its quoted span holds a SQuAD answer.
 
 Steps, all seeded and single-threaded where order matters, so two runs write the same files:
 1. A LightGBM classifier scores candidates (``--compare`` also fits a logistic regression on
@@ -35,17 +35,24 @@ from typing import Any
 
 import numpy as np
 
-from service.answer_model import CALIBRATION_INPUTS, META_FILE, MODEL_FILE, calibrated, calibration_inputs
-from service.answering import FEATURES, SentenceTable
 from service.config import ROOT, Settings
-from service.corpus import load_corpus
-from service.evaluation import load_questions
-from service.indexer import build_index, stale_reason
-from service.ranking import by_best_answer
+from service.ingest.corpus import load_corpus
+from service.ingest.indexer import build_index, stale_reason
+from service.models.answer_model import (
+    CALIBRATION_INPUTS,
+    FEATURES,
+    META_FILE,
+    MODEL_FILE,
+    calibrated,
+    calibration_inputs,
+)
+from service.retrieval.answering import SentenceTable
+from service.retrieval.ranking import by_best_answer
+from service.retrieval.search import Searcher
 from service.runtime import load_encoder
-from service.search import Searcher
-from service.squad import LICENCE, SPLITS, drop_words, load_articles, prepare_index, questions
 from service.store import load_index
+from tooling.evaluation import load_questions
+from tooling.squad import LICENCE, SPLITS, drop_words, load_articles, prepare_index, questions
 
 SEED = 20261128
 MAX_FALSE_ABSTAIN = 0.10
@@ -501,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         "figures": {name: {k: round(v, 4) for k, v in f.items()} for name, f in report.items()},
         "feature_gain": importance,
     }
-    out = args.out if args.out else (None if args.smoke else ROOT / "service" / "data" / "answer-model")
+    out = args.out if args.out else (None if args.smoke else ROOT / "service" / "models" / "answer-model")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         booster.save_model(str(out / MODEL_FILE))

@@ -25,11 +25,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # Workers are separate processes that build their own app from the environment.
     os.environ["HSQA_INDEX_DIR"] = str(args.index.resolve())
-    # One JSON line per request comes from service.telemetry; uvicorn's own access log would
+    # One JSON line per request comes from service.http.telemetry; uvicorn's own access log would
     # repeat it and print query strings, which hold users' questions.
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     uvicorn.run(
-        "service.app:create_app",
+        "service.http.app:create_app",
         factory=True,
         access_log=False,
         host=args.host,

@@ -164,7 +164,7 @@ class Settings(BaseSettings):
         "that no passage mentions; /ask says which in unknown_terms.",
     )
     # Part of the HTTP contract: the request schemas and their error messages take these
-    # defaults (service.schemas), so they are documented in /docs as they are enforced.
+    # defaults (service.http.schemas), so they are documented in /docs as they are enforced.
     max_question_chars: int = Field(
         1000, ge=1, description="Longest question accepted (the contract's limit)."
     )

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from service.answer_model import BUNDLED, AnswerModel
 from service.config import Settings
-from service.embedding import Embedder, Encoder
 from service.errors import IndexUnavailable
-from service.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
-from service.reranking import Reranker
-from service.search import Searcher
+from service.models.answer_model import BUNDLED, AnswerModel
+from service.models.embedding import Embedder, Encoder
+from service.models.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
+from service.models.reranking import Reranker
+from service.retrieval.search import Searcher
 from service.store import load_index
 
 log = logging.getLogger("hsqa.runtime")

@@ -23,6 +23,7 @@ build that was unlinked by a newer publish stays readable while a process still 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -35,7 +36,6 @@ import bm25s
 import faiss
 import numpy as np
 
-from service.corpus import Document
 from service.errors import IndexUnavailable
 from service.vector_index import read_vector_index, write_vector_index
 
@@ -46,6 +46,39 @@ MANIFEST = "manifest.json"
 CURRENT = "current"
 BUILDS = "builds"
 BUILD_HINT = "build it with `hsqa-build-index --corpus corpus --index index` (or `make index`)"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A text as stored: exactly as read, with its catalogue entry. Every citation is a pair
+    of character offsets into ``text``."""
+
+    id: str
+    file: str
+    title: str
+    text: str
+    author: str | None = None
+    date: str | None = None
+    kind: str = "text"
+    url: str | None = None
+    note: str | None = None
+    pages: tuple[int, ...] | None = None  # start offset of each page, for PDFs
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def metadata(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "file": self.file,
+            "title": self.title,
+            "author": self.author,
+            "date": self.date,
+            "kind": self.kind,
+            "url": self.url,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from service.answer_model import BUNDLED, META_FILE, MODEL_FILE, AnswerModel
-from service.answering import FEATURES
 from service.config import ROOT, Settings
 from service.errors import ModelUnavailable
+from service.models.answer_model import BUNDLED, FEATURES, META_FILE, MODEL_FILE, AnswerModel
 from service.runtime import Runtime
 
 OGATA = "What three priorities did Sadako Ogata name for human security?"

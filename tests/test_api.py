@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.config import Settings
+from service.http.app import create_app
 
 QUESTION = "What did participants say about funding and political will?"
 

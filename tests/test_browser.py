@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from service.localserver import running_service, wait_ready
+from tooling.localserver import running_service, wait_ready
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:

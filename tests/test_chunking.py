@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.chunking import Span, chunk_text, is_noise, split_sentences
 from service.config import ChunkingSettings
-from service.corpus import load_corpus
+from service.ingest.chunking import Span, chunk_text, is_noise, split_sentences
+from service.ingest.corpus import load_corpus
 from tests.support import CORPUS
 
 DEFAULT = ChunkingSettings()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.corpus import document_id, load_corpus
+from service.ingest.corpus import document_id, load_corpus
 from tests.support import CORPUS
 
 

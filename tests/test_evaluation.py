@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from service.config import ROOT, Settings
-from service.corpus import load_corpus
-from service.embedding import Embedder
-from service.evaluation import AskFn, format_table, in_process, load_questions, run, summarize
+from service.ingest.corpus import load_corpus
+from service.models.embedding import Embedder
+from service.retrieval.search import Searcher
 from service.runtime import Runtime
-from service.search import Searcher
-from service.squad import load_articles, prepare_index, questions
 from tests.support import CORPUS
+from tooling.evaluation import AskFn, format_table, in_process, load_questions, run, summarize
+from tooling.squad import load_articles, prepare_index, questions
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 ITEMS = load_questions(QUESTIONS)

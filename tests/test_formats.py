@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
-from service.app import create_app
 from service.config import Settings
-from service.corpus import load_corpus
-from service.embedding import Embedder
-from service.indexer import build_index
-from service.loaders import load_html, load_pdf, load_text
+from service.http.app import create_app
+from service.ingest.corpus import load_corpus
+from service.ingest.indexer import build_index
+from service.ingest.loaders import load_html, load_pdf, load_text
+from service.models.embedding import Embedder
 
 PAGE = """<!doctype html><html><head><title>Water and Human Security | Example Institute</title>
 <meta name="author" content="Example Institute"><style>.x{color:red}</style>

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from service.config import Settings
-from service.corpus import load_corpus
-from service.embedding import Embedder
-from service.indexer import build_index, lexical_text, main, stale_reason
+from service.ingest.corpus import load_corpus
+from service.ingest.indexer import build_index, lexical_text, main, stale_reason
+from service.models.embedding import Embedder
 from service.store import FORMAT_VERSION, load_index, read_manifest
 
 
@@ -202,8 +202,8 @@ def test_what_bm25_reads_is_a_rebuild_that_re_embeds_nothing(
 
 def test_bm25_also_reads_the_sentences_before_a_passage(settings: Settings) -> None:
     # What BM25 reads; the citation stays text[start:end] of the passage alone.
-    from service.chunking import chunk_text
-    from service.corpus import Document
+    from service.ingest.chunking import chunk_text
+    from service.store import Document
 
     text = "Professor Sen noted three points. He listed them:\n\n(1) Security is broad. (2) It is local."
     doc = Document(id="d", file="d.txt", title="T", text=text)

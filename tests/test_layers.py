@@ -1,26 +1,47 @@
-"""The core knows nothing of HTTP, and building an index knows nothing of answering: read
-from the modules' own import statements, no model."""
+"""The tree reads as the pipeline, and its layers only depend downward: read from the
+modules' own import statements, no model.
+
+    service/            settings, errors, the on-disk index (store, manifest, vector index,
+                        analysis), runtime and reload: shared by every layer
+    service/ingest/     corpus folder → published index
+    service/models/     encoders, reranker, answer model
+    service/retrieval/  question + index → passages and an answer
+    service/http/       the web app: the only code that knows of HTTP
+"""
 
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
 from service.config import ROOT
 
 SERVICE = ROOT / "service"
-#: The HTTP layer: the only modules that may import a web framework or server.
-HTTP = {"api", "app", "admin", "http_errors", "pages", "telemetry", "schemas", "__main__"}
-WEB = ("fastapi", "starlette", "uvicorn")
-#: Reading, chunking and indexing texts.
-INGEST = {"loaders", "corpus", "chunking", "embed_cache", "indexer"}
-#: Ranking and answering questions.
-RETRIEVAL = {"search", "ranking", "answering", "answer_model", "answer_types", "reranking"}
+PACKAGES = ("ingest", "models", "retrieval", "http")
+WEB = ("fastapi", "starlette")
+#: What each package must never import: a layer only uses those below it.
+FORBIDDEN = {
+    "ingest": ("service.retrieval", "service.http"),
+    "models": ("service.ingest", "service.retrieval", "service.http"),
+    "retrieval": ("service.ingest", "service.http"),
+    "http": ("service.ingest",),
+}
+#: Top-level modules every layer builds on; they import no layer.
+FOUNDATION = ("config", "errors", "store", "manifest", "vector_index", "analysis", "facts")
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+MODULES = sorted(module_name(p) for p in SERVICE.rglob("*.py"))
 
 
 def imports(module: str) -> set[str]:
-    tree = ast.parse((SERVICE / f"{module}.py").read_text(encoding="utf-8"))
+    path = ROOT / (module.replace(".", "/") + ".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -30,28 +51,34 @@ def imports(module: str) -> set[str]:
     return found
 
 
-MODULES = sorted(p.stem for p in SERVICE.glob("*.py"))
+def package_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in PACKAGES else None
 
 
-@pytest.mark.parametrize("module", [m for m in MODULES if m not in HTTP])
-def test_the_core_never_imports_a_web_framework(module: str) -> None:
+@pytest.mark.parametrize("module", [m for m in MODULES if package_of(m) != "http"])
+def test_nothing_outside_http_imports_a_web_framework(module: str) -> None:
     web = {name for name in imports(module) if name.split(".")[0] in WEB}
-    assert web == set(), f"service/{module}.py imports {web}: move that code into the HTTP layer"
+    assert web == set(), f"{module} imports {web}: move that code into service/http/"
 
 
-@pytest.mark.parametrize("module", sorted(INGEST))
-def test_building_an_index_never_imports_answering(module: str) -> None:
-    answering = {name for name in imports(module) if name.removeprefix("service.") in RETRIEVAL}
-    assert answering == set(), f"service/{module}.py imports {answering}"
+@pytest.mark.parametrize("module", [m for m in MODULES if package_of(m)])
+def test_a_layer_never_imports_a_layer_above_it(module: str) -> None:
+    forbidden = FORBIDDEN[package_of(module) or ""]
+    wrong = {name for name in imports(module) if name.startswith(forbidden)}
+    assert wrong == set(), f"{module} imports {wrong}"
 
 
-#: Shared by the layers: settings, errors, the on-disk index, the models, runtime and reload,
-#: and tooling for scripts and tests.
-SHARED = {
-    "__init__", "config", "errors", "store", "vector_index", "embedding", "onnx_embedding",
-    "lexical", "runtime", "reload", "evaluation", "squad", "localserver",
-}  # fmt: skip
+@pytest.mark.parametrize("module", [f"service.{m}" for m in FOUNDATION if (SERVICE / f"{m}.py").exists()])
+def test_the_foundation_imports_no_layer(module: str) -> None:
+    wrong = {name for name in imports(module) if package_of(name + ".x")}
+    assert wrong == set(), f"{module} imports {wrong}: the on-disk format and settings stand alone"
 
 
-def test_every_module_is_in_a_layer_or_shared() -> None:
-    assert set(MODULES) - (HTTP | INGEST | RETRIEVAL | SHARED) == set()
+def test_every_top_level_module_is_foundation_or_a_composition_root() -> None:
+    top = {m.split(".")[1] for m in MODULES if m.count(".") == 1}
+    assert top - {*FOUNDATION, "__init__", "__main__", "runtime", "reload"} == set()
+
+
+def test_tooling_for_scripts_and_tests_lives_outside_the_product() -> None:
+    assert not any(m.split(".")[-1] in {"localserver", "evaluation", "squad"} for m in MODULES)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.lexical import TextWords, analyze, lookup_forms, missing_terms, salient_terms
+from service.analysis import analyze
+from service.retrieval.lexical import TextWords, lookup_forms, missing_terms, salient_terms
 
 TEXT = TextWords.of(
     "Canada and Japan's envoys met the United Nations in Ottawa in 1999 to form a network "

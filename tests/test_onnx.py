@@ -10,14 +10,14 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from service.config import ROOT, Settings
-from service.embedding import Embedder
-from service.evaluation import in_process, load_questions, run, summarize
-from service.indexer import build_index
-from service.onnx_embedding import OnnxEmbedder, exported_for
+from service.ingest.indexer import build_index
+from service.models.embedding import Embedder
+from service.models.onnx_embedding import OnnxEmbedder, exported_for
 from service.runtime import Runtime
 from service.store import load_index
 from tests.support import CORPUS
 from tests.test_evaluation import FLOORS
+from tooling.evaluation import in_process, load_questions, run, summarize
 
 
 def test_onnx_vectors_match_torch(built_index: Path, embedder: Embedder) -> None:

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.app import create_app
 from service.config import Settings
 from service.errors import SkippedFile
-from service.loaders import LOADERS
+from service.http.app import create_app
+from service.ingest.loaders import LOADERS
 
 
 def test_ready_is_distinct_from_health(client: TestClient, tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.config import Settings
-from service.embedding import Embedder
-from service.indexer import build_index
+from service.http.app import create_app
+from service.ingest.indexer import build_index
+from service.models.embedding import Embedder
 
 DOC = "mofa-2000-international-symposium-on-human-security"
 

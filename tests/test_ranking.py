@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.ranking import by_best_answer, by_best_sentence, rrf, top
+from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top
 
 
 def test_top_returns_the_best_k_best_first_and_breaks_ties_by_index() -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.config import Settings
-from service.embedding import Embedder
-from service.indexer import build_index
+from service.http.app import create_app
+from service.ingest.indexer import build_index
+from service.models.embedding import Embedder
 
 TOKEN = "s3cret-admin-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.config import Settings
-from service.embedding import resolve_model_path
+from service.http.app import create_app
+from service.models.embedding import resolve_model_path
 from service.reload import Reloader
 from service.runtime import Runtime
 

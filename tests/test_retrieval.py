@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.answer_types import gives_definition, states_count, states_number, states_time
+from service.analysis import analyze
 from service.config import ROOT, Settings
-from service.lexical import analyze
+from service.retrieval.answer_types import gives_definition, states_count, states_number, states_time
 from service.runtime import Runtime
 from tests.support import DATA, read_jsonl
 

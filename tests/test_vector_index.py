@@ -10,10 +10,10 @@ import faiss
 import numpy as np
 
 from service.config import Settings
-from service.embedding import Embedder
-from service.indexer import build_index
+from service.ingest.indexer import build_index
+from service.models.embedding import Embedder
+from service.retrieval.search import Searcher
 from service.runtime import Runtime
-from service.search import Searcher
 from service.store import load_index
 from service.vector_index import (
     build_vector_index,

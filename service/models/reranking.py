@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-import service.embedding  # noqa: F401 - sets the offline switches before transformers loads
+import service.models.embedding  # noqa: F401 - sets the offline switches before transformers loads
 
 
 class Reranker:

@@ -1,4 +1,4 @@
-"""Reading the corpus folder: texts (see ``service.loaders`` for the formats) plus their
+"""Reading the corpus folder: texts (see ``service.ingest.loaders`` for the formats) plus their
 metadata from front matter, ``catalog.toml`` and the files themselves.
 
 Texts are kept exactly as read (only line endings are normalised to ``\\n``): every citation
@@ -7,7 +7,6 @@ is a pair of character offsets into this stored text, so nothing here may edit i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import tomllib
@@ -18,43 +17,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from service.errors import SkippedFile
-from service.loaders import LOADERS, META_KEYS, Loaded, load_file
+from service.ingest.loaders import LOADERS, META_KEYS, Loaded, load_file
+from service.store import Document
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.toml"
 _ID_UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _MAX_TITLE_CHARS = 200
-
-
-@dataclass(frozen=True)
-class Document:
-    id: str
-    file: str
-    title: str
-    text: str
-    author: str | None = None
-    date: str | None = None
-    kind: str = "text"
-    url: str | None = None
-    note: str | None = None
-    pages: tuple[int, ...] | None = None  # start offset of each page, for PDFs
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    def metadata(self) -> dict[str, str | None]:
-        return {
-            "id": self.id,
-            "file": self.file,
-            "title": self.title,
-            "author": self.author,
-            "date": self.date,
-            "kind": self.kind,
-            "url": self.url,
-            "note": self.note,
-        }
 
 
 @dataclass

@@ -1,50 +1,16 @@
-"""The lexical side of retrieval: one English analyzer for BM25 indexing and querying alike,
-IDF-weighted word overlap for the answer stage, and the names a question uses that no
-passage, or no word of a given text, mentions."""
+"""Words and names for retrieval: BM25 scores of a question, IDF-weighted word overlap for
+the answer stage, and the names a question uses that no passage, or no word of a given text,
+mentions. The analyzer itself (``service.analysis``) is shared with index building."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.tokenization import STOPWORDS_EN_PLUS
 
-STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-# An acronym's plural ('SDGs', 'NGOs', 'IDPs'): Snowball leaves 'sdgs', which would not match
-# the 'SDG' of a question.
-_ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")
-
-
-def analyze(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, Snowball-stemmed tokens of each text; an acronym's plural
-    is its singular. Changing what this returns changes the index format (store.FORMAT_VERSION)."""
-    tokens = bm25s.tokenize(
-        [_ACRONYM_PLURAL.sub(r"\1", t) for t in texts],
-        lower=True,
-        stopwords=list(STOPWORDS_EN_PLUS),
-        stemmer=_stemmer(),
-        return_ids=False,
-        show_progress=False,
-    )
-    return [list(t) for t in tokens]
-
-
-def build_bm25(texts: Sequence[str]) -> bm25s.BM25:
-    retriever = bm25s.BM25()
-    retriever.index(analyze(texts), show_progress=False)
-    return retriever
+from service.analysis import STOPWORDS, WORD, analyze, name_forms
 
 
 def bm25_scores(retriever: bm25s.BM25, query: str) -> np.ndarray:
@@ -55,7 +21,6 @@ def bm25_scores(retriever: bm25s.BM25, query: str) -> np.ndarray:
     return np.asarray(retriever.get_scores(tokens), dtype=np.float32)
 
 
-_WORD = re.compile(r"\w+")
 # A title before a name says nothing of whom the text means: it may say 'Mrs. Ogata',
 # 'Professor Sen' or neither.
 _TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof", "professor"})
@@ -65,7 +30,7 @@ def salient_terms(question: str) -> list[str]:
     """Names and numbers in a question: capitalised words past the first, and words with a
     digit. A question about 'Kofi Annan' or 'the 2022 report' is about those things. A title
     ('Professor') is no name, nor is a stop word, capitalised or not ('the three As')."""
-    words = _WORD.findall(question)
+    words = WORD.findall(question)
     return [
         w
         for i, w in enumerate(words)
@@ -73,22 +38,6 @@ def salient_terms(question: str) -> list[str]:
         and w.lower() not in _TITLES
         and w.lower() not in STOPWORDS
     ]
-
-
-# Endings that turn a name into its people, language or plural ('Japanese', 'Canadian',
-# 'Nigerians') or that a country's name ends in ('Canada'): a question's word and a text's
-# match when they are one stem once such an ending is taken off either. A shared prefix would
-# not do: 'Austria' is not 'Australia', nor 'Niger' 'Nigeria', nor 'Unit' 'United'.
-_NAME_ENDINGS = ("ese", "ian", "ans", "an", "ish", "es", "s", "i", "a")
-_MIN_STEM = 4
-
-
-def name_forms(word: str) -> frozenset[str]:
-    """A word (lower-cased) and its stems without one name ending each."""
-    w = word.lower()
-    return frozenset(
-        {w} | {w[: -len(e)] for e in _NAME_ENDINGS if w.endswith(e) and len(w) - len(e) >= _MIN_STEM}
-    )
 
 
 @dataclass(frozen=True)
@@ -100,7 +49,7 @@ class TextWords:
 
     @classmethod
     def of(cls, text: str) -> TextWords:
-        return cls(frozenset(f for w in set(_WORD.findall(text)) for f in name_forms(w)))
+        return cls(frozenset(f for w in set(WORD.findall(text)) for f in name_forms(w)))
 
     def mentions(self, term: str) -> bool:
         """True if the text holds ``term`` (any case) or a form of it ('Japan' for

@@ -48,7 +48,7 @@ def running_service(
     index_dir: Path,
     env: dict[str, str] | None = None,
     workers: int = 1,
-    app: Sequence[str] = ("service.app:create_app", "--factory"),
+    app: Sequence[str] = ("service.http.app:create_app", "--factory"),
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """(base URL, process) of uvicorn serving ``index_dir`` on a free port: this service by
     default, or another ASGI app given as uvicorn arguments (the benchmark's baseline)."""

@@ -20,16 +20,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from service.chunking import Span, chunk_text
+from service.analysis import build_bm25
 from service.config import Settings
-from service.corpus import Document, load_corpus
-from service.embed_cache import EmbeddingCache, entry_key
-from service.embedding import Embedder, Encoder
 from service.errors import IndexUnavailable
-from service.lexical import build_bm25
-from service.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exported_for
-from service.onnx_embedding import export as export_onnx
-from service.store import BUILDS, FORMAT_VERSION, ChunkRecord, publish, read_manifest, write_build
+from service.ingest.chunking import Span, chunk_text
+from service.ingest.corpus import load_corpus
+from service.ingest.embed_cache import EmbeddingCache, entry_key
+from service.models.embedding import Embedder, Encoder
+from service.models.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exported_for
+from service.models.onnx_embedding import export as export_onnx
+from service.store import BUILDS, FORMAT_VERSION, ChunkRecord, Document, publish, read_manifest, write_build
 from service.vector_index import build_vector_index
 
 log = logging.getLogger("hsqa.indexer")

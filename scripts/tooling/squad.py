@@ -6,7 +6,7 @@ pipeline was not designed for).
 CC BY-SA 4.0) holds eight Wikipedia articles. They are split **by article**, never by
 question: questions about one paragraph are near-duplicates, so a question-level split leaks.
 Each article becomes one text (its paragraphs, blank-line separated, verbatim) and each
-question a line of the evaluation format (``service.evaluation``): its answer strings, or
+question a line of the evaluation format (``tooling.evaluation``): its answer strings, or
 none when SQuAD marks it impossible.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.analysis import STOPWORDS
 from service.config import ROOT, Settings
-from service.lexical import STOPWORDS
 
 SQUAD_FILE = ROOT.parent / "shared" / "qa-data" / "squad2-8-articles.json"
 LICENCE = "CC BY-SA 4.0; SQuAD 2.0 (Rajpurkar, Jia and Liang, ACL 2018), from Wikipedia"
@@ -133,8 +133,8 @@ def prepare_index(articles: list[Article], folder: Path, **overrides: Any) -> Se
     """Write the articles as a corpus under ``folder`` and build (or bring up to date) its
     index there; returns the settings that load it. Incremental: a second call re-embeds
     nothing."""
-    from service.corpus import load_corpus
-    from service.indexer import build_index, stale_reason
+    from service.ingest.corpus import load_corpus
+    from service.ingest.indexer import build_index, stale_reason
 
     write_corpus(articles, folder / "corpus")
     settings = Settings(corpus_dir=folder / "corpus", index_dir=folder / "index", **overrides)

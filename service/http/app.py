@@ -14,12 +14,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from service import admin, api, pages
+from service.http import admin, api, pages
 from service.config import Settings
-from service.http_errors import install_error_handlers
+from service.http.errors import install_error_handlers
+from service.http.telemetry import Metrics, Telemetry
 from service.reload import Reloader
 from service.runtime import Runtime
-from service.telemetry import Metrics, Telemetry
 
 
 def _publish_index_gauges(metrics: Metrics, runtime: Runtime) -> None:

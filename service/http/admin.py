@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
-from service.http_errors import ERROR_RESPONSES, ApiError
+from service.http.errors import ERROR_RESPONSES, ApiError
 from service.reload import Reloader
 
 router = APIRouter(prefix="/admin", tags=["admin"])

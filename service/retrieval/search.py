@@ -9,13 +9,13 @@ from typing import Literal
 
 import numpy as np
 
-from service.answer_model import AnswerModel
-from service.answering import Candidate, SentenceTable, candidate_features
 from service.config import Settings
-from service.embedding import Encoder
-from service.lexical import bm25_scores, missing_terms
-from service.ranking import by_best_answer, by_best_sentence, rrf, top
-from service.reranking import Reranker
+from service.models.answer_model import AnswerModel
+from service.models.embedding import Encoder
+from service.models.reranking import Reranker
+from service.retrieval.answering import Candidate, SentenceTable, candidate_features
+from service.retrieval.lexical import bm25_scores, missing_terms
+from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top
 from service.store import IndexData
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -195,7 +195,7 @@ class Searcher:
         """The candidate the answer model rates most likely to answer, with its calibrated
         probability, or why there is none; and the hits with the top ``answer_passages``
         reordered by their best candidate's probability unless a reranker ordered them
-        (validation MRR@10 0.957 → 0.971, BENCHMARKS.md). ``service.answering`` holds the
+        (validation MRR@10 0.957 → 0.971, BENCHMARKS.md). ``service.retrieval.answering`` holds the
         candidates and their features."""
         s = self.settings
         unknown = self.unknown_terms(question)

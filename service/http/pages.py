@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from service.api import answer_question
 from service.errors import IndexUnavailable
+from service.http.api import answer_question
+from service.http.schemas import QUESTION_MAX_CHARS, TOP_K_MAX, AskRequest
 from service.runtime import Runtime
-from service.schemas import QUESTION_MAX_CHARS, TOP_K_MAX, AskRequest
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PAGE_TOP_K = 10

@@ -1,5 +1,5 @@
 """What kind of information a sentence gives: counts, times, definitions, reasons, names.
-Plain text cues, no model: the answer model (``service.answering``) reads them as features
+Plain text cues, no model: the answer model (``service.retrieval.answering``) reads them as features
 and learns how much each matters; none of them rules a sentence in or out by itself.
 """
 

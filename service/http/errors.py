@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
 from service.errors import DocumentNotFound, IndexUnavailable
-from service.schemas import ErrorBody
+from service.http.schemas import ErrorBody
 
 log = logging.getLogger("hsqa.http")
 

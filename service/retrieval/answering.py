@@ -6,7 +6,7 @@ its predecessor when it opens with a pronoun that the predecessor resolves ('He 
 …'), or with the line it introduces when it ends in a colon. Each candidate gets a row of
 ``FEATURES``, all computed from what the index already holds (sentence and passage vectors,
 BM25 statistics, the texts): nothing here calls the embedding model.
-``service.answer_model.AnswerModel`` turns the rows into the probability that a candidate
+``service.models.answer_model.AnswerModel`` turns the rows into the probability that a candidate
 answers the question, and that into a calibrated probability that the best candidate is a
 right answer; below the model's threshold the service abstains.
 """
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.answer_types import (
+from service.analysis import analyze
+from service.models.answer_model import FEATURES
+from service.retrieval.answer_types import (
     capitalised_words,
     gives_definition,
     gives_reason,
@@ -26,7 +28,7 @@ from service.answer_types import (
     states_number,
     states_time,
 )
-from service.lexical import TextWords, analyze, idf_weights, overlap, salient_terms
+from service.retrieval.lexical import TextWords, idf_weights, overlap, salient_terms
 from service.store import IndexData
 
 SENTENCE_CACHE = 200_000
@@ -39,46 +41,6 @@ STATEMENT_MIN_WORDS = 4
 
 # A sentence opening with a pronoun for something named just before it ('She also identified…').
 _REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
-
-FEATURES: tuple[str, ...] = (
-    # the sentence against the question
-    "sim",  # cosine of sentence and question vectors
-    "prev_sim",  # the sentence before it (same document), 0 if none
-    "next_sim",  # the sentence after it
-    "sim_gap",  # the best candidate's cosine minus this one's
-    "sim_rank",  # its rank by cosine among the candidates (0 = closest)
-    "offset_from_best",  # sentences after (+) or before (-) the passage's closest sentence
-    "overlap",  # IDF-weighted share of the question's words it holds
-    "prev_overlap",
-    "next_overlap",
-    "overlap_gap",  # the best candidate's overlap minus this one's
-    "novel_share",  # share of its words the question does not use: an answer adds something
-    "context_sim",  # the cosine of the sentence it refers back to, when it opens with a pronoun
-    "context_overlap",  # its overlap with the words of the sentences it refers back to added
-    "position",  # where it sits in its passage, 0 (first) to 1 (last)
-    # its passage
-    "passage_cos",
-    "passage_rank",
-    "passage_cos_gap",  # the top passage's cosine minus this one's
-    # what kind of sentence it is
-    "new_names",  # capitalised words past its start that the question does not use
-    "gives_reason",
-    "gives_definition",
-    "states_count",  # a number that is no year, date or name
-    "states_time",  # a year, a month or a century
-    "states_number",
-    "refers_back",
-    # the question's names against the text
-    "names",  # names and numbers in the question
-    "names_unmatched_document",  # share of them its document never mentions
-    "names_unmatched_passage",  # share of them its passage never mentions
-    "names_unknown",  # share of them no passage of the index mentions
-    "names_unmatched_window",  # share of them the sentence and its neighbours never mention
-    # the question's words the text lacks: an unanswerable question often adds one
-    "missing_window",  # IDF-weighted share of question words not in the sentence or its neighbours
-    "missing_idf_window",  # the rarest such word's IDF
-    "missing_idf_passage",  # the rarest question word its passage lacks
-)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.search import Mode, Searcher
+from service.retrieval.search import Mode, Searcher
 
 TOP_K = 10
 HIT_AT = (1, 3, 5, 10)

@@ -12,9 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 from service.errors import DocumentNotFound, IndexUnavailable
-from service.http_errors import ERROR_RESPONSES, validation_error
-from service.runtime import Runtime
-from service.schemas import (
+from service.http.errors import ERROR_RESPONSES, validation_error
+from service.http.schemas import (
     QUESTION_SCHEMA,
     TOP_K_DEFAULT,
     TOP_K_MAX,
@@ -28,7 +27,8 @@ from service.schemas import (
     Health,
     Passage,
 )
-from service.search import SearchResult
+from service.retrieval.search import SearchResult
+from service.runtime import Runtime
 from service.store import IndexData
 
 router = APIRouter()

@@ -21,7 +21,7 @@ from typing import cast
 import numpy as np
 from tqdm import tqdm
 
-from service.embedding import Embedder, resolve_model_path
+from service.models.embedding import Embedder, resolve_model_path
 
 log = logging.getLogger("hsqa.onnx")
 
