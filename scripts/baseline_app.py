@@ -18,12 +18,10 @@ from pydantic import BaseModel, Field
 from sentence_transformers import SentenceTransformer
 
 from service.models.embedding import resolve_model_path
-from service.store import resolve_build
+from service.store import read_manifest, resolve_build
 
 build = resolve_build(Path(os.environ["HSQA_INDEX_DIR"]))
-model = SentenceTransformer(
-    resolve_model_path(json.loads((build / "manifest.json").read_text())["model"]["id"])
-)
+model = SentenceTransformer(resolve_model_path(read_manifest(build).model.id))
 index = faiss.read_index(str(build / "chunks.faiss"))
 documents = {d["id"]: d["text"] for d in map(json.loads, (build / "documents.jsonl").open())}
 passages = [

@@ -234,7 +234,7 @@ def indexing_table(settings: Settings, first_build_s: float) -> str:
             f"{raw_passages / raw_all:.2f}",
         ],
         [
-            f"hsqa-build-index --full (embedding with {manifest['embed_runtime']}; read, chunk, "
+            f"hsqa-build-index --full (embedding with {manifest.embed_runtime}; read, chunk, "
             "passages + sentences, BM25, write)",
             n + len(sentences),
             round(build_s, 2),
@@ -433,9 +433,9 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         manifest = build_index(settings, progress=False)
         first_build_s = time.perf_counter() - t
-        counts = manifest["counts"]
+        counts = manifest.counts
         print(
-            f"corpus: {counts['documents']} documents, {counts['chunks']} passages, {counts['sentences']} "
+            f"corpus: {counts.documents} documents, {counts.chunks} passages, {counts.sentences} "
             f"sentences; first build {first_build_s:.1f} s\n"
         )
         sections = {

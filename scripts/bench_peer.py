@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = [index.chunk_text(i) for i in range(len(index.chunks))]
     # The bundled all-MiniLM-L6-v2, from the folder the service loads it from.
     model_folder = resolve_model_path(DEFAULT_MODEL)
-    built_with = index.manifest["model"]["id"]
+    built_with = index.manifest.model.id
     if built_with != DEFAULT_MODEL:
         print(f"note: the index was built with {built_with!r}, txtai uses {model_folder}", file=sys.stderr)
 

@@ -41,9 +41,10 @@ def analyze(texts: Sequence[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
-def build_bm25(texts: Sequence[str]) -> bm25s.BM25:
+def build_bm25(tokens: Sequence[Sequence[str]]) -> bm25s.BM25:
+    """A BM25 index over passages given as their ``analyze`` tokens."""
     retriever = bm25s.BM25()
-    retriever.index(analyze(texts), show_progress=False)
+    retriever.index([list(t) for t in tokens], show_progress=False)
     return retriever
 
 

@@ -51,9 +51,9 @@ class Runtime:
         except IndexUnavailable as exc:
             log.error("serving without an index: %s", exc)
             return cls(settings, embedder, None, str(exc), reranker, answer_model)
-        if index.manifest["model"]["dimension"] != embedder.dimension:
+        if index.manifest.model.dimension != embedder.dimension:
             error = (
-                f"index vectors have dimension {index.manifest['model']['dimension']} but model "
+                f"index vectors have dimension {index.manifest.model.dimension} but model "
                 f"{settings.model!r} makes {embedder.dimension}; rebuild the index"
             )
             log.error("%s", error)

@@ -11,12 +11,13 @@ Layout of one build (``index/builds/<build id>/``)::
     sentences.npy        int64 rows (document ordinal, start, end), one per sentence
     sentence_vectors.npy float32 normalised sentence vectors, row-aligned with sentences.npy
     bm25/                bm25s index over the same chunks (line-aligned)
+    facts/               word tables, document frequencies and sentence facts (``service.facts``)
 
 ``index/current`` is a symbolic link to the published build. Publishing writes a whole new
 build directory first and then replaces the link with ``os.replace``, which is atomic: a
 reader sees the old build or the new one, never a half-written one.
 
-The vectors, sentence vectors and BM25 arrays are read memory-mapped: loading costs little
+The vectors, sentence vectors, BM25 arrays and fact tables are read memory-mapped: loading costs little
 however large the index, and worker processes share one copy through the page cache. A
 build that was unlinked by a newer publish stays readable while a process still maps it.
 """
@@ -37,15 +38,12 @@ import faiss
 import numpy as np
 
 from service.errors import IndexUnavailable
+from service.facts import Facts
+from service.manifest import BUILD_HINT, MANIFEST, Manifest
 from service.vector_index import read_vector_index, write_vector_index
 
-FORMAT_VERSION = (
-    2  # 2: acronym plurals singular in BM25 (lexical.analyze); unmarked footnotes are noise (chunking)
-)
-MANIFEST = "manifest.json"
 CURRENT = "current"
 BUILDS = "builds"
-BUILD_HINT = "build it with `hsqa-build-index --corpus corpus --index index` (or `make index`)"
 
 
 @dataclass(frozen=True)
@@ -96,13 +94,14 @@ class IndexData:
     """Everything one published build holds, loaded and cross-checked."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     documents: dict[str, Document]
     chunks: list[ChunkRecord]
     chunk_index: faiss.Index
     sentences: np.ndarray  # (n, 3) int64: document ordinal, start, end
     sentence_vectors: np.ndarray  # (n, dim) float32
     bm25: bm25s.BM25
+    facts: Facts
     document_order: list[str]
 
     def chunk_text(self, i: int) -> str:
@@ -116,6 +115,11 @@ class IndexData:
     def sentence_text(self, row: int) -> str:
         ordinal, start, end = self.sentences[row].tolist()
         return self.documents[self.document_order[ordinal]].text[start:end]
+
+    @cached_property
+    def ordinal_of(self) -> dict[str, int]:
+        """Each document's position in the build (the first column of ``sentences``)."""
+        return {d: i for i, d in enumerate(self.document_order)}
 
     @cached_property
     def chunk_counts(self) -> dict[str, int]:
@@ -140,13 +144,14 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def write_build(
     build_dir: Path,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     documents: list[Document],
     chunks: list[ChunkRecord],
     chunk_index: faiss.Index,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
     bm25: bm25s.BM25,
+    facts: Facts,
 ) -> None:
     """Write one complete build into ``build_dir`` (which must not exist yet)."""
     build_dir.mkdir(parents=True)
@@ -158,8 +163,9 @@ def write_build(
     np.save(build_dir / "sentences.npy", sentences.astype(np.int64))
     np.save(build_dir / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
     bm25.save(str(build_dir / "bm25"), show_progress=False)
+    facts.save(build_dir)
     # The manifest goes last: a build without one is incomplete and never loaded.
-    (build_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    manifest.write(build_dir)
 
 
 def publish(index_dir: Path, build_dir: Path) -> Path:
@@ -186,25 +192,16 @@ def resolve_build(index_dir: Path) -> Path:
     raise IndexUnavailable(f"no index at {index_dir}; {BUILD_HINT}")
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    build = resolve_build(index_dir)
-    try:
-        manifest: dict[str, Any] = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexUnavailable(f"index manifest at {build} is unreadable ({exc}); {BUILD_HINT}") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexUnavailable(
-            f"index at {build} has format version {manifest.get('format_version')!r}, this "
-            f"service reads version {FORMAT_VERSION}; rebuild it: {BUILD_HINT}"
-        )
-    return manifest
+def read_manifest(index_dir: Path) -> Manifest:
+    """The manifest of the build an index path refers to (``current`` or the folder itself)."""
+    return Manifest.read(resolve_build(index_dir))
 
 
 def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
     """Load and cross-check a published build; refuse anything inconsistent."""
     build = resolve_build(index_dir)
     manifest = read_manifest(index_dir)
-    model = manifest["model"]["id"]
+    model = manifest.model.id
     if expected_model is not None and model != expected_model:
         raise IndexUnavailable(
             f"index at {build} was built with model {model!r} but the service is configured "
@@ -216,24 +213,25 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
             for row in _read_jsonl(build / "documents.jsonl")
         ]
         chunks = [ChunkRecord(**row) for row in _read_jsonl(build / "chunks.jsonl")]
-        chunk_index = read_vector_index(build / "chunks.faiss", manifest.get("vector_index", {}))
+        chunk_index = read_vector_index(build / "chunks.faiss", manifest.vector_index)
         sentences = np.load(build / "sentences.npy", mmap_mode="r")
         sentence_vectors = np.load(build / "sentence_vectors.npy", mmap_mode="r")
         bm25 = bm25s.BM25.load(str(build / "bm25"), mmap=True, show_progress=False, verbosity=0)
+        facts = Facts.load(build)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexUnavailable(f"index at {build} is damaged ({exc}); {BUILD_HINT}") from exc
-    counts = manifest["counts"]
-    dim = manifest["model"]["dimension"]
-    problems = []
-    if len(docs) != counts["documents"]:
-        problems.append(f"{len(docs)} documents, manifest says {counts['documents']}")
-    if len(chunks) != counts["chunks"] or chunk_index.ntotal != len(chunks):
+    counts = manifest.counts
+    dim = manifest.model.dimension
+    problems = facts.problems(counts.documents, counts.chunks, counts.sentences)
+    if len(docs) != counts.documents:
+        problems.append(f"{len(docs)} documents, manifest says {counts.documents}")
+    if len(chunks) != counts.chunks or chunk_index.ntotal != len(chunks):
         problems.append(
-            f"{len(chunks)} chunks and {chunk_index.ntotal} vectors, manifest says {counts['chunks']}"
+            f"{len(chunks)} chunks and {chunk_index.ntotal} vectors, manifest says {counts.chunks}"
         )
     if chunk_index.d != dim or sentence_vectors.shape[1:] != (dim,):
         problems.append(f"vector dimension differs from the manifest's {dim}")
-    if len(sentences) != counts["sentences"] or len(sentence_vectors) != len(sentences):
+    if len(sentences) != counts.sentences or len(sentence_vectors) != len(sentences):
         problems.append(f"{len(sentences)} sentences, {len(sentence_vectors)} sentence vectors")
     if problems:
         raise IndexUnavailable(f"index at {build} is inconsistent: {'; '.join(problems)}; {BUILD_HINT}")
@@ -246,5 +244,6 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
         sentences=sentences,
         sentence_vectors=sentence_vectors,
         bm25=bm25,
+        facts=facts,
         document_order=[d.id for d in docs],
     )

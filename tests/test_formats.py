@@ -112,7 +112,7 @@ def test_pdf_and_html_are_searchable_with_page_citations(
     (corpus_copy / "water.html").write_text(PAGE)
     settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     manifest = build_index(settings, embedder=embedder, progress=False)
-    assert sorted(manifest["changes"]["embedded"]) == ["drought-report", "water"]
+    assert sorted(manifest.changes.embedded) == ["drought-report", "water"]
     with TestClient(create_app(settings)) as client:
         body = client.post("/ask", json={"question": "What halved hunger during the drought?"}).json()
         top = body["passages"][0]

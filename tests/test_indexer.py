@@ -9,23 +9,24 @@ import pytest
 from service.config import Settings
 from service.ingest.corpus import load_corpus
 from service.ingest.indexer import build_index, lexical_text, main, stale_reason
+from service.manifest import FORMAT_VERSION, Changes
 from service.models.embedding import Embedder
-from service.store import FORMAT_VERSION, load_index, read_manifest
+from service.store import load_index, read_manifest
 
 
 def test_manifest_describes_the_build(built_index: Path) -> None:
     m = read_manifest(built_index)
-    assert m["format_version"] == FORMAT_VERSION
-    assert m["model"] == {
-        "id": "sentence-transformers/all-MiniLM-L6-v2",
-        "dimension": 384,
-        "max_seq_length": 256,
-    }
-    assert m["chunking"] == {"target_chars": 700, "max_chars": 1100, "overlap_sentences": 1}
-    assert m["counts"]["documents"] == 5
-    assert m["counts"]["chunks"] == sum(d["chunks"] for d in m["documents"].values()) > 50
-    assert all(len(d["sha256"]) == 64 for d in m["documents"].values())
-    assert m["built_at"] and m["build_seconds"] > 0
+    assert m.format_version == FORMAT_VERSION
+    assert (m.model.id, m.model.dimension, m.model.max_seq_length) == (
+        "sentence-transformers/all-MiniLM-L6-v2",
+        384,
+        256,
+    )
+    assert m.chunking == {"target_chars": 700, "max_chars": 1100, "overlap_sentences": 1}
+    assert m.counts.documents == 5
+    assert m.counts.chunks == sum(d.chunks for d in m.documents.values()) > 50
+    assert all(len(d.sha256) == 64 for d in m.documents.values())
+    assert m.built_at and m.build_seconds > 0
 
 
 def test_loaded_index_holds_unit_vectors_for_every_chunk(built_index: Path) -> None:
@@ -62,7 +63,7 @@ def test_a_crash_mid_build_leaves_the_published_index_untouched(
     monkeypatch.undo()
 
     after = load_index(settings.index_dir)
-    assert after.manifest["built_at"] == before["built_at"]
+    assert after.manifest.built_at == before.built_at
     assert "extra" not in after.documents
     assert not list((settings.index_dir / "builds").glob(".tmp-*"))
 
@@ -74,8 +75,8 @@ def test_bad_files_are_skipped_and_the_rest_is_indexed(
     manifest = build_index(
         Settings(corpus_dir=corpus_copy, index_dir=index_dir), embedder=embedder, progress=False
     )
-    assert manifest["counts"]["documents"] == 5
-    assert "broken.txt" in manifest["skipped"]
+    assert manifest.counts.documents == 5
+    assert "broken.txt" in manifest.skipped
 
 
 def test_staleness_follows_the_corpus(corpus_copy: Path, index_dir: Path, embedder: Embedder) -> None:
@@ -139,7 +140,7 @@ def test_incremental_rebuild_answers_exactly_like_a_full_one(
     build_index(incremental, embedder=embedder, progress=False)
     (corpus_copy / "zanzibar.txt").write_text(ZANZIBAR)
     manifest = build_index(incremental, embedder=embedder, progress=False)
-    assert manifest["changes"]["added"] == ["zanzibar"] and manifest["changes"]["embedded"] == ["zanzibar"]
+    assert manifest.changes.added == ["zanzibar"] and manifest.changes.embedded == ["zanzibar"]
 
     full = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "full")
     build_index(full, embedder=embedder, progress=False, full=True)
@@ -158,12 +159,11 @@ def test_editing_and_deleting_texts_updates_and_removes_their_passages(
         "JICA overview\n\nA short replacement text about aid.\n"
     )
     manifest = build_index(settings, embedder=embedder, progress=False)
-    assert manifest["changes"] == {
-        "added": [],
-        "changed": ["jica-what-is-human-security"],
-        "removed": ["kobe-kurusu-protecting-every-person"],
-        "embedded": ["jica-what-is-human-security"],
-    }
+    assert manifest.changes == Changes(
+        changed=["jica-what-is-human-security"],
+        removed=["kobe-kurusu-protecting-every-person"],
+        embedded=["jica-what-is-human-security"],
+    )
     index = load_index(settings.index_dir)
     assert "kobe-kurusu-protecting-every-person" not in index.documents
     assert index.chunk_counts["jica-what-is-human-security"] == 1
@@ -176,14 +176,14 @@ def test_a_chunking_change_misses_the_cache_and_full_re_embeds_everything(
 ) -> None:
     settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     build_index(settings, embedder=embedder, progress=False)
-    assert build_index(settings, embedder=embedder, progress=False)["changes"]["embedded"] == []
+    assert build_index(settings, embedder=embedder, progress=False).changes.embedded == []
     assert (
-        len(build_index(settings, embedder=embedder, progress=False, full=True)["changes"]["embedded"]) == 5
+        len(build_index(settings, embedder=embedder, progress=False, full=True).changes.embedded) == 5
     )
     smaller = settings.model_copy(
         update={"chunking": settings.chunking.model_copy(update={"target_chars": 500})}
     )
-    assert len(build_index(smaller, embedder=embedder, progress=False)["changes"]["embedded"]) == 5
+    assert len(build_index(smaller, embedder=embedder, progress=False).changes.embedded) == 5
 
 
 def test_what_bm25_reads_is_a_rebuild_that_re_embeds_nothing(
@@ -196,7 +196,7 @@ def test_what_bm25_reads_is_a_rebuild_that_re_embeds_nothing(
         stale_reason(wider, load_corpus(corpus_copy).documents)
         == "model, chunking or BM25 settings or the index format changed"
     )
-    assert build_index(wider, embedder=embedder, progress=False)["changes"]["embedded"] == []
+    assert build_index(wider, embedder=embedder, progress=False).changes.embedded == []
     assert stale_reason(wider, load_corpus(corpus_copy).documents) is None
 
 

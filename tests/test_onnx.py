@@ -49,7 +49,7 @@ def test_the_indexer_embeds_with_the_export_and_gets_the_torch_vectors(
     index_dir = tmp_path / "index"
     shutil.copytree(built_index / "onnx", index_dir / "onnx")  # the export exists: no torch needed
     manifest = build_index(Settings(corpus_dir=CORPUS, index_dir=index_dir), progress=False)
-    assert manifest["embed_runtime"] == "onnx"
+    assert manifest.embed_runtime == "onnx"
     fast, reference = load_index(index_dir), load_index(built_index)
     assert [c.start for c in fast.chunks] == [c.start for c in reference.chunks]
     n = reference.chunk_index.ntotal

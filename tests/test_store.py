@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from service.errors import IndexUnavailable
+from service.manifest import FORMAT_VERSION
 from service.store import load_index
 
 
@@ -38,8 +40,22 @@ def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
         lambda d: (d / "sentence_vectors.npy").unlink(),
         lambda d: (d / "manifest.json").write_text("{truncated"),
         lambda d: shutil.rmtree(d / "bm25"),
+        lambda d: (d / "facts" / "sentence_flags.npy").unlink(),
+        lambda d: np.save(d / "facts" / "sentence_flags.npy", np.zeros(3, dtype=np.uint8)),
+        lambda d: (d / "manifest.json").write_text(
+            (d / "manifest.json").read_text().replace('"embed_runtime"', '"runtime"')
+        ),
     ],
-    ids=["corrupt-faiss", "missing-chunk-line", "missing-vectors", "half-written-manifest", "missing-bm25"],
+    ids=[
+        "corrupt-faiss",
+        "missing-chunk-line",
+        "missing-vectors",
+        "half-written-manifest",
+        "missing-bm25",
+        "missing-sentence-facts",
+        "sentence-facts-of-another-build",
+        "manifest-missing-a-field",
+    ],
 )
 def test_damaged_index_is_refused(index_copy: Path, damage) -> None:  # type: ignore[no-untyped-def]
     damage(index_copy)
@@ -50,3 +66,14 @@ def test_damaged_index_is_refused(index_copy: Path, damage) -> None:  # type: ig
 def test_index_built_with_another_model_is_refused(index_copy: Path) -> None:
     with pytest.raises(IndexUnavailable, match="built with model 'sentence-transformers/all-MiniLM-L6-v2'"):
         load_index(index_copy, expected_model="intfloat/e5-small-v2")
+
+
+def test_index_of_another_format_version_is_refused_with_the_rebuild_command(index_copy: Path) -> None:
+    manifest = index_copy / "manifest.json"
+    manifest.write_text(
+        manifest.read_text().replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 2')
+    )
+    with pytest.raises(
+        IndexUnavailable, match=f"format version 2, this service reads version {FORMAT_VERSION}"
+    ):
+        load_index(index_copy)

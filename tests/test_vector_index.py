@@ -40,7 +40,7 @@ def embedding_like(n: int, dim: int = 64, topics: int = 40, seed: int = 1) -> np
 
 def test_a_small_collection_is_searched_exactly(built_index: Path) -> None:
     index = load_index(built_index)
-    assert index.manifest["vector_index"] == {"kind": "flat", "metric": "inner_product", "exact": True}
+    assert index.manifest.vector_index == {"kind": "flat", "metric": "inner_product", "exact": True}
     assert isinstance(index.chunk_index, faiss.IndexFlatIP)
 
 
@@ -68,7 +68,7 @@ def test_an_ivf_built_index_answers_the_core_questions(
 ) -> None:
     ivf_settings = Settings(index_dir=index_dir, exact_max_passages=10, ivf_lists=8, onnx=False)
     manifest = build_index(ivf_settings, embedder=embedder, progress=False)
-    described = manifest["vector_index"]
+    described = manifest.vector_index
     assert described["kind"] == "ivf_flat" and described["nlist"] == 8
     assert described["measured_recall_at_10"] >= ivf_settings.ann_target_recall
 

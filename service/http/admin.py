@@ -55,6 +55,6 @@ def reload_index(request: Request, authorization: Annotated[str | None, Header()
     manifest = reloader.runtime.require_searcher().index.manifest
     return ReloadResult(
         build=reloader.runtime.require_searcher().index.path.name,
-        documents=manifest["counts"]["documents"],
-        chunks=manifest["counts"]["chunks"],
+        documents=manifest.counts.documents,
+        chunks=manifest.counts.chunks,
     )

@@ -175,13 +175,13 @@ def health(request: Request) -> Health:
     manifest = rt.searcher.index.manifest
     return Health(
         status="ok",
-        documents=manifest["counts"]["documents"],
-        chunks=manifest["counts"]["chunks"],
-        model=manifest["model"]["id"],
+        documents=manifest.counts.documents,
+        chunks=manifest.counts.chunks,
+        model=manifest.model.id,
         query_encoder=rt.embedder.runtime,
         reranker=rt.reranker.model_id if rt.reranker else None,
         answer_model=describe(rt),
-        index_built_at=manifest["built_at"],
+        index_built_at=manifest.built_at,
         reload_error=request.app.state.reloader.error,
     )
 

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from service.http import admin, api, pages
 from service.config import Settings
+from service.http import admin, api, pages
 from service.http.errors import install_error_handlers
 from service.http.telemetry import Metrics, Telemetry
 from service.reload import Reloader
@@ -27,9 +27,9 @@ def _publish_index_gauges(metrics: Metrics, runtime: Runtime) -> None:
     if runtime.searcher is None:
         return
     manifest = runtime.searcher.index.manifest
-    metrics.documents.set(manifest["counts"]["documents"])
-    metrics.chunks.set(manifest["counts"]["chunks"])
-    metrics.built.set(datetime.fromisoformat(manifest["built_at"]).timestamp())
+    metrics.documents.set(manifest.counts.documents)
+    metrics.chunks.set(manifest.counts.chunks)
+    metrics.built.set(datetime.fromisoformat(manifest.built_at).timestamp())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

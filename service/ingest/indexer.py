@@ -20,16 +20,18 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from service.analysis import build_bm25
+from service.analysis import analyze, build_bm25
 from service.config import Settings
 from service.errors import IndexUnavailable
 from service.ingest.chunking import Span, chunk_text
 from service.ingest.corpus import load_corpus
 from service.ingest.embed_cache import EmbeddingCache, entry_key
+from service.ingest.sentence_facts import build_facts
+from service.manifest import FORMAT_VERSION, Changes, Counts, DocumentEntry, Manifest, ModelInfo
 from service.models.embedding import Embedder, Encoder
 from service.models.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exported_for
 from service.models.onnx_embedding import export as export_onnx
-from service.store import BUILDS, FORMAT_VERSION, ChunkRecord, Document, publish, read_manifest, write_build
+from service.store import BUILDS, ChunkRecord, Document, publish, read_manifest, write_build
 from service.vector_index import build_vector_index
 
 log = logging.getLogger("hsqa.indexer")
@@ -58,18 +60,20 @@ def build_signature(settings: Settings) -> dict[str, Any]:
     return {**embedding_signature(settings), "bm25_context_sentences": settings.bm25_context_sentences}
 
 
-def document_changes(
-    before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]
-) -> dict[str, list[str]]:
-    """Documents added, changed (text or metadata) and removed between two manifests'
-    ``documents`` tables: the one comparison of content hashes."""
+#: A document's content hashes: its stored text's and its catalogue entry's.
+Hashes = tuple[str, str]
 
-    def hashes(entry: dict[str, Any]) -> tuple[str, str]:
-        return entry["sha256"], entry["metadata_sha256"]
 
+def content_hashes(entries: dict[str, DocumentEntry]) -> dict[str, Hashes]:
+    return {d: (e.sha256, e.metadata_sha256) for d, e in entries.items()}
+
+
+def document_changes(before: dict[str, Hashes], now: dict[str, Hashes]) -> dict[str, list[str]]:
+    """Documents added, changed (text or metadata) and removed between two builds' content
+    hashes: the one comparison of content hashes."""
     return {
         "added": sorted(set(now) - set(before)),
-        "changed": sorted(d for d in now if d in before and hashes(before[d]) != hashes(now[d])),
+        "changed": sorted(d for d in now if d in before and before[d] != now[d]),
         "removed": sorted(set(before) - set(now)),
     }
 
@@ -80,10 +84,10 @@ def stale_reason(settings: Settings, documents: list[Document]) -> str | None:
         manifest = read_manifest(settings.index_dir)
     except IndexUnavailable as exc:
         return str(exc)
-    if manifest.get("signature") != build_signature(settings):
+    if manifest.signature != build_signature(settings):
         return "model, chunking or BM25 settings or the index format changed"
-    now = {d.id: {"sha256": d.sha256, "metadata_sha256": metadata_hash(d)} for d in documents}
-    changes = document_changes(manifest["documents"], now)
+    now = {d.id: (d.sha256, metadata_hash(d)) for d in documents}
+    changes = document_changes(content_hashes(manifest.documents), now)
     changed = sorted(d for ids in changes.values() for d in ids)
     return f"corpus changed ({', '.join(changed)})" if changed else None
 
@@ -129,18 +133,18 @@ def _remove_abandoned_builds(builds: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _changes(settings: Settings, per_doc: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+def _changes(settings: Settings, per_doc: dict[str, DocumentEntry]) -> dict[str, list[str]]:
     """Documents added, changed and removed since the published index (all added if none)."""
     try:
-        before = read_manifest(settings.index_dir)["documents"]
+        before = content_hashes(read_manifest(settings.index_dir).documents)
     except IndexUnavailable:
         before = {}
-    return document_changes(before, per_doc)
+    return document_changes(before, content_hashes(per_doc))
 
 
 def build_index(
     settings: Settings, embedder: Encoder | None = None, progress: bool = True, full: bool = False
-) -> dict[str, Any]:
+) -> Manifest:
     """Build and publish an index; returns its manifest (with what changed and what was
     skipped). Only documents whose text, metadata or build settings changed are embedded
     again, unless ``full``."""
@@ -159,7 +163,7 @@ def build_index(
     chunks: list[ChunkRecord] = []
     sentence_rows: list[tuple[int, int, int]] = []
     bm25_inputs: list[str] = []
-    per_doc: dict[str, dict[str, Any]] = {}
+    per_doc: dict[str, DocumentEntry] = {}
     inputs: list[tuple[list[str], list[str]]] = []  # per document: passages, sentences to embed
     for ordinal, doc in enumerate(tqdm(docs, desc="chunking", unit="doc", disable=not progress)):
         chunked = chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
@@ -178,18 +182,18 @@ def build_index(
             lexical_text(doc, chunked.sentences, c.first_sentence, text, settings.bm25_context_sentences)
             for c, text in zip(chunked.chunks, passages, strict=True)
         )
-        per_doc[doc.id] = {
-            "file": doc.file,
-            "sha256": doc.sha256,
-            "metadata_sha256": metadata_hash(doc),
-            "chunks": len(chunked.chunks),
-            "sentences": len(chunked.sentences),
-        }
+        per_doc[doc.id] = DocumentEntry(
+            file=doc.file,
+            sha256=doc.sha256,
+            metadata_sha256=metadata_hash(doc),
+            chunks=len(chunked.chunks),
+            sentences=len(chunked.sentences),
+        )
 
     vectors_signature = embedding_signature(settings)
     keys = [
         entry_key(
-            vectors_signature, d.sha256, per_doc[d.id]["metadata_sha256"] if settings.embed_context else None
+            vectors_signature, d.sha256, per_doc[d.id].metadata_sha256 if settings.embed_context else None
         )
         for d in docs
     ]
@@ -222,31 +226,32 @@ def build_index(
     sentence_vectors = np.concatenate(
         [v[1] for v in vectors if v is not None] or [np.zeros((0, dim))]
     ).astype(np.float32)
-    bm25 = build_bm25(bm25_inputs)
+    bm25_tokens = analyze(bm25_inputs)
+    bm25 = build_bm25(bm25_tokens)
+    sentences = np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 3)
+    facts = build_facts(docs, sentences, chunks, bm25_tokens)
     chunk_index, vector_index = build_vector_index(chunk_vectors, settings)
 
-    manifest: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "model": {"id": settings.model, "dimension": dim, "max_seq_length": embedder.max_seq_length},
-        "signature": signature,
-        "chunking": settings.chunking.model_dump(),
-        "embed_context": settings.embed_context,
-        "documents": per_doc,
-        "skipped": report.skipped,
-        "changes": {**_changes(settings, per_doc), "embedded": [docs[i].id for i in missing]},
-        "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentence_rows)},
-        "vector_index": vector_index,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "build_seconds": None,
-        "embed_seconds": round(embed_seconds, 3),
-        "embed_runtime": embedder.runtime,
-    }
     builds = settings.index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_builds(builds)
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     tmp = builds / f".tmp-{os.getpid()}-{build_id}"
-    manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+    manifest = Manifest(
+        model=ModelInfo(id=settings.model, dimension=dim, max_seq_length=embedder.max_seq_length),
+        signature=signature,
+        chunking=settings.chunking.model_dump(),
+        embed_context=settings.embed_context,
+        documents=per_doc,
+        skipped=report.skipped,
+        changes=Changes(**_changes(settings, per_doc), embedded=[docs[i].id for i in missing]),
+        counts=Counts(documents=len(docs), chunks=len(chunks), sentences=len(sentence_rows)),
+        vector_index=vector_index,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3),
+        embed_seconds=round(embed_seconds, 3),
+        embed_runtime=embedder.runtime,
+    )
     try:
         write_build(
             tmp,
@@ -254,9 +259,10 @@ def build_index(
             docs,
             chunks,
             chunk_index,
-            np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 3),
+            sentences,
             sentence_vectors,
             bm25,
+            facts,
         )
         final = builds / build_id
         os.rename(tmp, final)
@@ -305,14 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         log.error("%s", exc)
         return 1
-    counts = manifest["counts"]
-    skipped = manifest["skipped"]
-    ch = manifest["changes"]
+    counts, skipped, ch = manifest.counts, manifest.skipped, manifest.changes
     print(
-        f"indexed {counts['documents']} documents, {counts['chunks']} passages, "
-        f"{counts['sentences']} sentences "
-        f"in {manifest['build_seconds']:.1f} s; added {len(ch['added'])}, changed {len(ch['changed'])}, "
-        f"removed {len(ch['removed'])}, skipped {len(skipped)}; embedded {len(ch['embedded'])}"
+        f"indexed {counts.documents} documents, {counts.chunks} passages, {counts.sentences} sentences "
+        f"in {manifest.build_seconds:.1f} s; added {len(ch.added)}, changed {len(ch.changed)}, "
+        f"removed {len(ch.removed)}, skipped {len(skipped)}; embedded {len(ch.embedded)}"
         + "".join(f"\n  skipped {name}: {why}" for name, why in skipped.items())
         + f"\npublished to {settings.index_dir}",
         file=sys.stderr,

@@ -19,33 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.analysis import analyze
+from service.facts import Flag
 from service.models.answer_model import FEATURES
-from service.retrieval.answer_types import (
-    capitalised_words,
-    gives_definition,
-    gives_reason,
-    states_count,
-    states_number,
-    states_time,
-)
-from service.retrieval.lexical import TextWords, idf_weights, overlap, salient_terms
+from service.retrieval.lexical import TextWords, overlap, salient_terms
 from service.store import IndexData
-
-SENTENCE_CACHE = 200_000
-DOCUMENT_CACHE = 1_000
-# How far back a sentence opening with a pronoun ('She also identified…') looks for what it means.
-CONTEXT_SENTENCES = 2
-# A candidate answer is a statement: a 'sentence' of fewer words is a heading or a byline
-# ('Professor KURUSU Kaoru'), and a question the text asks answers nothing.
-STATEMENT_MIN_WORDS = 4
-
-# A sentence opening with a pronoun for something named just before it ('She also identified…').
-_REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
 
 
 @dataclass(frozen=True)
 class SentenceInfo:
-    """What answer scoring needs of a sentence that does not depend on the question."""
+    """What answer scoring needs of a sentence that does not depend on the question (stored
+    at build time: ``service.ingest.sentence_facts``)."""
 
     words: frozenset[str]  # analyzed words
     borrowed: frozenset[str]  # analyzed words of the sentences it refers back to
@@ -70,31 +53,24 @@ class Candidate:
 
 
 class SentenceTable:
-    """The question-independent facts of an index's sentences and documents, computed once
-    per sentence on first use and kept for the life of the loaded index (bounded)."""
+    """A read-only view of the facts an index stores about its sentences, passages and
+    documents (``IndexData.facts``). Holds no state that requests change."""
 
     def __init__(self, index: IndexData, quote_context: bool = True, statements_only: bool = True) -> None:
         self.index = index
+        self.facts = index.facts
         self.statements_only = statements_only  # off only to measure what the rule earns
         # Quote a sentence's predecessor when it opens with a pronoun the predecessor resolves,
         # and the line a colon introduces (off only to measure what that earns).
         self.quote_context = quote_context
-        self._sentences: dict[int, SentenceInfo] = {}
-        self._documents: dict[str, TextWords] = {}
-        self._chunks: dict[int, frozenset[str]] = {}
 
     def chunk_words(self, chunk: int) -> frozenset[str]:
         """A passage's analyzed words."""
-        words = self._chunks.get(chunk)
-        if words is None:
-            words = frozenset(analyze([self.index.chunk_text(chunk)])[0])
-            if len(self._chunks) < SENTENCE_CACHE:
-                self._chunks[chunk] = words
-        return words
+        return self.facts.terms.words(self.facts.chunk_words.row(chunk))
 
     def words(self, row: int) -> frozenset[str]:
-        known = self._sentences.get(row)
-        return known.words if known else frozenset(analyze([self.index.sentence_text(row)])[0])
+        """A sentence's analyzed words."""
+        return self.facts.terms.words(self.facts.sentence_words.row(row))
 
     def same_document(self, a: int, b: int) -> bool:
         n = len(self.index.sentences)
@@ -102,64 +78,31 @@ class SentenceTable:
             0 <= a < n and 0 <= b < n and int(self.index.sentences[a][0]) == int(self.index.sentences[b][0])
         )
 
-    def gap_before(self, row: int) -> str | None:
-        """The text between sentence ``row - 1`` and ``row``; None across documents."""
-        if not self.same_document(row - 1, row):
-            return None
-        ordinal, start, _ = self.index.sentences[row].tolist()
-        _, _, prev_end = self.index.sentences[row - 1].tolist()
-        return self.index.documents[self.index.document_order[ordinal]].text[prev_end:start]
-
-    def _refers_back(self, row: int) -> bool:
-        gap = self.gap_before(row)
-        return (
-            gap is not None
-            and gap.count("\n") < 2
-            and bool(_REFERS_BACK.match(self.index.sentence_text(row)[:40]))
-        )
-
     def get(self, row: int) -> SentenceInfo:
-        info = self._sentences.get(row)
-        if info is not None:
-            return info
-        text = self.index.sentence_text(row)
-        borrowed: frozenset[str] = frozenset()
-        head = row
-        while self.quote_context and head > row - CONTEXT_SENTENCES and self._refers_back(head):
-            head -= 1
-            borrowed |= self.words(head)
-        start_row = head if head == row - 1 else row  # its predecessor names who is meant
-        end_row = row
-        if self.quote_context and text.rstrip().endswith(":") and self.gap_before(row + 1) is not None:
-            start_row, end_row = row, row + 1  # the list it introduces is what answers
-        info = SentenceInfo(
+        facts = self.facts
+        head, start_row, end_row = (int(x) for x in facts.sentence_links[row])
+        if not self.quote_context:
+            head = start_row = end_row = row
+        borrowed: frozenset[str] = frozenset().union(*(self.words(r) for r in range(head, row)))
+        flags = Flag(int(facts.sentence_flags[row]))
+        return SentenceInfo(
             words=self.words(row),
             borrowed=borrowed,
             head=head,
             start_row=start_row,
             end_row=end_row,
-            statement=len(text.split()) >= STATEMENT_MIN_WORDS and not text.rstrip("\"'”’») ").endswith("?"),
-            capitalised=capitalised_words(text),
-            gives_reason=gives_reason(text),
-            gives_definition=gives_definition(text),
-            states_count=states_count(text),
-            states_time=states_time(text),
-            states_number=states_number(text),
+            statement=Flag.STATEMENT in flags,
+            capitalised=facts.names.words(facts.sentence_names.row(row)),
+            gives_reason=Flag.GIVES_REASON in flags,
+            gives_definition=Flag.GIVES_DEFINITION in flags,
+            states_count=Flag.STATES_COUNT in flags,
+            states_time=Flag.STATES_TIME in flags,
+            states_number=Flag.STATES_NUMBER in flags,
         )
-        if len(self._sentences) < SENTENCE_CACHE:
-            self._sentences[row] = info
-        return info
 
-    def document_words(self, document_id: str) -> TextWords:
-        """The written words of a document and its catalogue entry."""
-        words = self._documents.get(document_id)
-        if words is None:
-            doc = self.index.documents[document_id]
-            about = (doc.title, doc.author, doc.date, doc.note)
-            words = TextWords.of("\n".join([doc.text, *(x for x in about if x)]))
-            if len(self._documents) < DOCUMENT_CACHE:
-                self._documents[document_id] = words
-        return words
+    def document_mentions(self, document_id: str, term: str) -> bool:
+        """True if the document (or its catalogue entry) holds ``term`` in some written form."""
+        return self.facts.document_mentions(self.index.ordinal_of[document_id], term)
 
 
 def candidate_features(
@@ -196,7 +139,7 @@ def candidate_features(
             sims_around[info.head] = float(index.sentence_vectors[info.head] @ qvec)
 
     query_tokens = set(analyze([question])[0])
-    weights = idf_weights(index.bm25, query_tokens)
+    weights = index.facts.idf(query_tokens)
     total_weight = sum(weights.values())
     names = list(dict.fromkeys(salient_terms(question)))
     question_words = {w.lower() for w in re.findall(r"\w+", question)}
@@ -245,9 +188,8 @@ def candidate_features(
             window_text = TextWords.of(doc_text[int(index.sentences[lo][1]) : int(index.sentences[hi][2])])
             if rank not in passage_names:
                 passage_names[rank] = TextWords.of(index.chunk_text(chunk_id))
-            doc_words = table.document_words(chunk.document_id)
             unmatched_window = sum(not window_text.mentions(t) for t in names) / len(names)
-            unmatched_doc = sum(not doc_words.mentions(t) for t in names) / len(names)
+            unmatched_doc = sum(not table.document_mentions(chunk.document_id, t) for t in names) / len(names)
             unmatched_passage = sum(not passage_names[rank].mentions(t) for t in names) / len(names)
         span = chunk.last_sentence - chunk.first_sentence
         values = {

@@ -83,20 +83,6 @@ def missing_terms(question: str, vocabulary: Callable[[str], bool]) -> list[str]
     return missing
 
 
-def idf_weights(retriever: bm25s.BM25, tokens: set[str]) -> dict[str, float]:
-    """BM25's inverse document frequency of each analyzed token over the passages; a token no
-    passage holds gets the highest weight. Rare words ('priorities') should count for more in
-    word overlap than words on every page ('human', 'security')."""
-    n = retriever.scores["num_docs"]
-    indptr = retriever.scores["indptr"]
-    weights = {}
-    for token in tokens:
-        tid = retriever.vocab_dict.get(token)  # bm25s's last id is the empty token, past indptr
-        df = int(indptr[tid + 1] - indptr[tid]) if tid is not None and tid + 1 < len(indptr) else 0
-        weights[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-    return weights
-
-
 def overlap(query_weights: dict[str, float], text_tokens: frozenset[str]) -> float:
     """Share of the query's analyzed tokens, weighted, that a text's analyzed tokens contain."""
     total = sum(query_weights.values())

@@ -97,8 +97,7 @@ class Searcher:
         self.settings = settings
         self.answer_model = answer_model
         self.reranker = reranker
-        # What answer scoring needs of each sentence, filled as sentences are first scored;
-        # bounded so a huge index cannot grow it without limit. Dies with this index.
+        # What answer scoring needs of each sentence, stored at build time (read-only).
         self.sentences = SentenceTable(index)
         # Each passage's sentence rows [first, last), as an array for the best-sentence ranking.
         self._sentence_bounds = np.array(
@@ -179,7 +178,7 @@ class Searcher:
 
     def unknown_terms(self, question: str) -> list[str]:
         """The question's names and numbers no passage of the index mentions."""
-        return missing_terms(question, lambda t: t in self.index.bm25.vocab_dict)
+        return missing_terms(question, self.index.facts.indexed)
 
     def candidates(
         self, question: str, qvec: np.ndarray, hits: list[Hit], unknown: list[str]

@@ -1,0 +1,137 @@
+"""The question-independent facts the answer stage reads of every sentence, passage and
+document (``service.facts``), computed once per build so that no request computes or caches
+them.
+
+A sentence opening with a pronoun that its predecessor resolves ('He pointed out …') refers
+back to it (up to ``CONTEXT_SENTENCES`` back) and is quoted with it; a sentence ending in a
+colon is quoted with the line it introduces, which is what answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from service.analysis import WORD, analyze, name_forms
+from service.facts import Facts, Flag, Ragged, Vocabulary
+from service.ingest.cues import (
+    capitalised_words,
+    gives_definition,
+    gives_reason,
+    states_count,
+    states_number,
+    states_time,
+)
+from service.store import ChunkRecord, Document
+
+# How far back a sentence opening with a pronoun ('She also identified…') looks for what it means.
+CONTEXT_SENTENCES = 2
+# A 'sentence' of fewer words is a heading or a byline ('Professor KURUSU Kaoru').
+STATEMENT_MIN_WORDS = 4
+# A sentence opening with a pronoun for something named just before it ('She also identified…').
+_REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
+
+_CUES = (
+    (gives_reason, Flag.GIVES_REASON),
+    (gives_definition, Flag.GIVES_DEFINITION),
+    (states_count, Flag.STATES_COUNT),
+    (states_time, Flag.STATES_TIME),
+    (states_number, Flag.STATES_NUMBER),
+)
+
+
+def is_statement(sentence: str) -> bool:
+    """Four words or more, and not a question: a heading, a byline or a question never answers."""
+    return len(sentence.split()) >= STATEMENT_MIN_WORDS and not sentence.rstrip("\"'”’») ").endswith("?")
+
+
+def flags(sentence: str) -> int:
+    value = Flag.STATEMENT if is_statement(sentence) else Flag(0)
+    for cue, flag in _CUES:
+        if cue(sentence):
+            value |= flag
+    return int(value)
+
+
+def sentence_links(documents: Sequence[Document], sentences: np.ndarray) -> np.ndarray:
+    """Per sentence row: the row it refers back to (itself if none) and the first and last
+    row of the span to quote for it."""
+    n = len(sentences)
+    rows = sentences.tolist()
+
+    def gap_before(row: int) -> str | None:
+        """The text between sentences ``row - 1`` and ``row``; None across documents."""
+        if not (0 < row < n) or rows[row - 1][0] != rows[row][0]:
+            return None
+        ordinal, start, _ = rows[row]
+        return documents[ordinal].text[rows[row - 1][2] : start]
+
+    def text(row: int) -> str:
+        ordinal, start, end = rows[row]
+        return documents[ordinal].text[start:end]
+
+    def refers_back(row: int) -> bool:
+        gap = gap_before(row)
+        return gap is not None and gap.count("\n") < 2 and bool(_REFERS_BACK.match(text(row)[:40]))
+
+    links = np.empty((n, 3), dtype=np.int32)
+    for row in range(n):
+        head = row
+        while head > row - CONTEXT_SENTENCES and refers_back(head):
+            head -= 1
+        first = head if head == row - 1 else row  # its predecessor names who is meant
+        last = row
+        if text(row).rstrip().endswith(":") and gap_before(row + 1) is not None:
+            first, last = row, row + 1  # the list it introduces is what answers
+        links[row] = (head, first, last)
+    return links
+
+
+def build_facts(
+    documents: Sequence[Document],
+    sentences: np.ndarray,
+    chunks: Sequence[ChunkRecord],
+    bm25_tokens: Sequence[Sequence[str]],
+) -> Facts:
+    """The facts of a build: ``sentences`` are its (document ordinal, start, end) rows,
+    ``bm25_tokens`` the analyzed text BM25 indexed for each passage (for document frequencies)."""
+    by_id = {d.id: d for d in documents}
+    sentence_texts = [documents[o].text[s:e] for o, s, e in sentences.tolist()]
+    chunk_texts = [by_id[c.document_id].text[c.start : c.end] for c in chunks]
+    sentence_tokens = analyze(sentence_texts)
+    chunk_tokens = analyze(chunk_texts)
+
+    terms = Vocabulary(
+        tuple(
+            sorted({t for group in (bm25_tokens, sentence_tokens, chunk_tokens) for ts in group for t in ts})
+        )
+    )
+    frequency = np.zeros(len(terms.strings), dtype=np.int32)
+    for tokens in bm25_tokens:
+        frequency[terms.numbered(tokens)] += 1
+
+    sentence_names = [capitalised_words(t) for t in sentence_texts]
+    names = Vocabulary(tuple(sorted(set().union(*sentence_names))))
+
+    document_forms = []
+    for doc in documents:
+        about = (doc.title, doc.author, doc.date, doc.note)
+        text = "\n".join([doc.text, *(x for x in about if x)])
+        document_forms.append({f for w in set(WORD.findall(text)) for f in name_forms(w)})
+    forms = Vocabulary(tuple(sorted(set().union(*document_forms))))
+
+    return Facts(
+        terms=terms,
+        document_frequency=frequency,
+        passages=len(chunks),
+        sentence_words=Ragged.of(terms.numbered(t) for t in sentence_tokens),
+        chunk_words=Ragged.of(terms.numbered(t) for t in chunk_tokens),
+        names=names,
+        sentence_names=Ragged.of(names.numbered(n) for n in sentence_names),
+        forms=forms,
+        document_forms=Ragged.of(forms.numbered(f) for f in document_forms),
+        sentence_links=sentence_links(documents, sentences),
+        sentence_flags=np.array([flags(t) for t in sentence_texts], dtype=np.uint8),
+    )

@@ -1,0 +1,102 @@
+"""What the index records of each sentence at build time, so that answering only reads:
+pure logic on a small text, no model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.analysis import analyze
+from service.facts import Facts, Flag
+from tests.support import OGATA_TEXT, small_index
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[Facts, list[str]]:
+    index = small_index(OGATA_TEXT, title="Ogata and the Commission")
+    return index.facts, [index.sentence_text(row) for row in range(len(index.sentences))]
+
+
+def row_of(texts: list[str], opening: str) -> int:
+    return next(i for i, t in enumerate(texts) if t.startswith(opening))
+
+
+def test_a_pronoun_refers_back_to_the_sentence_before_it_in_the_same_paragraph(built) -> None:  # type: ignore[no-untyped-def]
+    facts, texts = built
+    she = row_of(texts, "She said")
+    assert facts.sentence_links[she].tolist() == [she - 1, she - 1, she], "quoted with who 'she' is"
+
+
+def test_a_pronoun_after_a_paragraph_break_refers_to_nothing(built) -> None:  # type: ignore[no-untyped-def]
+    facts, texts = built
+    it = row_of(texts, "It was a new idea")
+    assert facts.sentence_links[it].tolist() == [it, it, it]
+
+
+def test_a_sentence_ending_in_a_colon_is_quoted_with_the_line_it_introduces(built) -> None:  # type: ignore[no-untyped-def]
+    facts, texts = built
+    colon = row_of(texts, "The Commission named")
+    assert facts.sentence_links[colon].tolist() == [colon, colon, colon + 1]
+
+
+@pytest.mark.parametrize(
+    ("opening", "present", "absent"),
+    [
+        ("Sadako Ogata", Flag.STATEMENT | Flag.STATES_COUNT | Flag.STATES_NUMBER, Flag.STATES_TIME),
+        ("They spoke twice", Flag.STATES_NUMBER, Flag.STATEMENT),  # a fragment of three words
+        ("Why did people", Flag(0), Flag.STATEMENT),  # a question answers nothing
+        ("Fifty experts", Flag.STATES_TIME | Flag.STATES_COUNT | Flag.GIVES_REASON, Flag.GIVES_DEFINITION),
+    ],
+)
+def test_sentence_flags_say_what_a_sentence_is_and_states(
+    built, opening: str, present: Flag, absent: Flag
+) -> None:  # type: ignore[no-untyped-def]
+    facts, texts = built
+    flags = Flag(int(facts.sentence_flags[row_of(texts, opening)]))
+    assert present in flags and not (absent & flags), flags
+
+
+def test_names_a_sentence_gives_are_recorded_lower_cased(built) -> None:  # type: ignore[no-untyped-def]
+    facts, texts = built
+    row = row_of(texts, "Sadako Ogata")
+    assert facts.names.words(facts.sentence_names.row(row)) == {"ogata", "un"}
+
+
+def test_rare_words_weigh_more_than_common_ones_and_unknown_words_most(built) -> None:  # type: ignore[no-untyped-def]
+    facts, _ = built
+    (ogata,) = analyze(["Ogata"])[0]
+    (people,) = analyze(["people"])[0]  # in every passage
+    weights = facts.idf([ogata, people, "zanzibar"])
+    assert facts.passages >= 2
+    assert weights["zanzibar"] > weights[ogata] > weights[people]
+    assert facts.indexed(ogata) and not facts.indexed("zanzibar")
+
+
+@pytest.mark.parametrize(
+    ("term", "mentioned"),
+    [
+        ("Japan", True),
+        ("JAPANESE", True),
+        ("Ogata", True),
+        ("Commission", True),
+        ("Austria", False),
+        ("Niger", False),
+    ],
+)
+def test_a_document_mentions_a_name_in_any_of_its_forms(built, term: str, mentioned: bool) -> None:  # type: ignore[no-untyped-def]
+    facts, _ = built
+    assert facts.document_mentions(0, term) is mentioned
+
+
+def test_facts_survive_a_save_and_load(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    facts, texts = built
+    facts.save(tmp_path)
+    loaded = Facts.load(tmp_path)
+    assert loaded.problems(documents=1, chunks=facts.passages, sentences=len(texts)) == []
+    assert loaded.terms == facts.terms and loaded.passages == facts.passages
+    for row in range(len(texts)):
+        assert loaded.sentence_words.row(row).tolist() == facts.sentence_words.row(row).tolist()
+    assert np.array_equal(loaded.sentence_links, facts.sentence_links)
+    assert np.array_equal(loaded.sentence_flags, facts.sentence_flags)
