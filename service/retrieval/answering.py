@@ -14,6 +14,7 @@ right answer; below the model's threshold the service abstains.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,15 +79,22 @@ class SentenceTable:
             0 <= a < n and 0 <= b < n and int(self.index.sentences[a][0]) == int(self.index.sentences[b][0])
         )
 
-    def get(self, row: int) -> SentenceInfo:
+    def is_candidate(self, row: int) -> bool:
+        """A statement (or any sentence, when the rule is off for a measurement)."""
+        return not self.statements_only or bool(int(self.facts.sentence_flags[row]) & Flag.STATEMENT)
+
+    def get(self, row: int, words: Callable[[int], frozenset[str]] | None = None) -> SentenceInfo:
+        """Sentence ``row``'s facts; ``words`` reads a sentence's words (a caller scoring many
+        sentences passes one that remembers them for the length of its call)."""
+        words = words or self.words
         facts = self.facts
         head, start_row, end_row = (int(x) for x in facts.sentence_links[row])
         if not self.quote_context:
             head = start_row = end_row = row
-        borrowed: frozenset[str] = frozenset().union(*(self.words(r) for r in range(head, row)))
+        borrowed: frozenset[str] = frozenset().union(*(words(r) for r in range(head, row)))
         flags = Flag(int(facts.sentence_flags[row]))
         return SentenceInfo(
-            words=self.words(row),
+            words=words(row),
             borrowed=borrowed,
             head=head,
             start_row=start_row,
@@ -123,7 +131,7 @@ def candidate_features(
     for rank, (chunk_id, _) in enumerate(passages):
         chunk = index.chunks[chunk_id]
         for row in range(chunk.first_sentence, chunk.last_sentence):
-            if row not in seen and (table.get(row).statement or not table.statements_only):
+            if row not in seen and table.is_candidate(row):
                 seen.add(row)
                 rows.append(row)
                 ranks.append(rank)
@@ -133,7 +141,22 @@ def candidate_features(
     n_sent = len(index.sentences)
     around = sorted({r + d for r in rows for d in (-1, 0, 1) if 0 <= r + d < n_sent})
     sims_around = dict(zip(around, (index.sentence_vectors[around] @ qvec).tolist(), strict=True))
-    infos = [table.get(r) for r in rows]
+    # Words of sentences and passages, read once each for the length of this call.
+    sentence_words: dict[int, frozenset[str]] = {}
+    passage_words: dict[int, frozenset[str]] = {}
+    mentioned: dict[tuple[str, str], bool] = {}
+
+    def words(row: int) -> frozenset[str]:
+        if row not in sentence_words:
+            sentence_words[row] = table.words(row)
+        return sentence_words[row]
+
+    def in_document(document_id: str, term: str) -> bool:
+        if (document_id, term) not in mentioned:
+            mentioned[document_id, term] = table.document_mentions(document_id, term)
+        return mentioned[document_id, term]
+
+    infos = [table.get(r, words) for r in rows]
     for info in infos:
         if info.head not in sims_around:
             sims_around[info.head] = float(index.sentence_vectors[info.head] @ qvec)
@@ -160,7 +183,7 @@ def candidate_features(
         other = row + step
         if not table.same_document(row, other):
             return 0.0, 0.0
-        return sims_around.get(other, 0.0), overlap(weights, table.words(other))
+        return sims_around.get(other, 0.0), overlap(weights, words(other))
 
     candidates: list[Candidate] = []
     matrix = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
@@ -178,9 +201,11 @@ def candidate_features(
         window = info.words | info.borrowed
         window_rows = [r for r in (row - 1, row + 1) if table.same_document(row, r)]
         for r in window_rows:
-            window |= table.words(r)
+            window |= words(r)
         missing = [weights[t] for t in weights if t not in window]
-        missing_passage = [weights[t] for t in weights if t not in table.chunk_words(chunk_id)]
+        if chunk_id not in passage_words:
+            passage_words[chunk_id] = table.chunk_words(chunk_id)
+        missing_passage = [weights[t] for t in weights if t not in passage_words[chunk_id]]
         unmatched_window = unmatched_doc = unmatched_passage = 0.0
         if names:
             lo, hi = min([row, *window_rows]), max([row, *window_rows])
@@ -189,7 +214,7 @@ def candidate_features(
             if rank not in passage_names:
                 passage_names[rank] = TextWords.of(index.chunk_text(chunk_id))
             unmatched_window = sum(not window_text.mentions(t) for t in names) / len(names)
-            unmatched_doc = sum(not table.document_mentions(chunk.document_id, t) for t in names) / len(names)
+            unmatched_doc = sum(not in_document(chunk.document_id, t) for t in names) / len(names)
             unmatched_passage = sum(not passage_names[rank].mentions(t) for t in names) / len(names)
         span = chunk.last_sentence - chunk.first_sentence
         values = {
