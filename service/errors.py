@@ -15,6 +15,10 @@ class DocumentNotFound(HSQAError):
     """A document id that the loaded index does not hold."""
 
 
+class InvalidFilter(HSQAError):
+    """A filter naming a document or kind the loaded index does not hold."""
+
+
 class SkippedFile(HSQAError):
     """A corpus file that cannot be read as text; the build goes on without it."""
 

@@ -122,6 +122,15 @@ class IndexData:
         return {d: i for i, d in enumerate(self.document_order)}
 
     @cached_property
+    def chunk_ranges(self) -> dict[str, tuple[int, int]]:
+        """Each document's passages [first, last): a build stores them contiguously."""
+        ranges: dict[str, tuple[int, int]] = {}
+        for i, c in enumerate(self.chunks):
+            first = ranges.get(c.document_id, (i, i))[0]
+            ranges[c.document_id] = (first, i + 1)
+        return ranges
+
+    @cached_property
     def chunk_counts(self) -> dict[str, int]:
         """Passages per document, counted once per loaded index (pages and /documents ask
         on every request). Read-only by convention."""

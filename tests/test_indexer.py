@@ -177,9 +177,7 @@ def test_a_chunking_change_misses_the_cache_and_full_re_embeds_everything(
     settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     build_index(settings, embedder=embedder, progress=False)
     assert build_index(settings, embedder=embedder, progress=False).changes.embedded == []
-    assert (
-        len(build_index(settings, embedder=embedder, progress=False, full=True).changes.embedded) == 5
-    )
+    assert len(build_index(settings, embedder=embedder, progress=False, full=True).changes.embedded) == 5
     smaller = settings.model_copy(
         update={"chunking": settings.chunking.model_copy(update={"target_chars": 500})}
     )

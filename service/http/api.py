@@ -21,13 +21,26 @@ from service.http.schemas import (
     AskRequest,
     AskResponse,
     Citation,
+    CompareRequest,
+    CompareResponse,
+    Difference,
+    DocumentAnswer,
     DocumentDetail,
     DocumentList,
     DocumentSummary,
+    FilterSpec,
+    FilterSummary,
     Health,
     Passage,
+    QuoteMatch,
+    QuoteRequest,
+    QuoteResponse,
 )
-from service.retrieval.search import SearchResult
+from service.retrieval.compare import compare as compare_documents
+from service.retrieval.filters import Selection, select
+from service.retrieval.quotes import QuoteChecker
+from service.retrieval.search import Abstention, Hit
+from service.retrieval.search import Answer as CoreAnswer
 from service.runtime import Runtime
 from service.store import IndexData
 
@@ -48,10 +61,10 @@ def view_base(request: Request) -> str:
     return str(request.url_for("view_document", document_id="_")).removesuffix("_")
 
 
-def to_response(request: Request, index: IndexData, result: SearchResult, started: float) -> AskResponse:
+def to_passages(request: Request, index: IndexData, hits: list[Hit]) -> list[Passage]:
     passages = []
     base = view_base(request)
-    for hit in result.hits:
+    for hit in hits:
         chunk = index.chunks[hit.chunk]
         doc = index.documents[chunk.document_id]
         passages.append(
@@ -71,31 +84,51 @@ def to_response(request: Request, index: IndexData, result: SearchResult, starte
                 ),
             )
         )
-    answer = None
-    if result.answer is not None:
-        a = result.answer
-        doc = index.document_of(result.hits[a.passage].chunk)
-        answer = Answer(
-            text=doc.text[a.start : a.end],
-            passage=a.passage,
-            start=a.start,
-            end=a.end,
-            score=round(a.score, 6),
-        )
-    return AskResponse(
-        question=result.question,
-        answer=answer,
-        unknown_terms=result.unknown_terms,
-        passages=passages,
-        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    return passages
+
+
+def to_answer(index: IndexData, hits: list[Hit], outcome: CoreAnswer | Abstention) -> Answer | None:
+    if not isinstance(outcome, CoreAnswer):
+        return None
+    doc = index.document_of(hits[outcome.passage].chunk)
+    return Answer(
+        text=doc.text[outcome.start : outcome.end],
+        passage=outcome.passage,
+        start=outcome.start,
+        end=outcome.end,
+        score=round(outcome.score, 6),
+    )
+
+
+def summarise(selection: Selection) -> FilterSummary:
+    message = None
+    if not len(selection.chunks):
+        message = "No document matches these filters, so there is nothing to search"
+        if selection.undated_left_out:
+            message += f" ({selection.undated_left_out} undated document(s) were left out by the date filter)"
+        message += "; widen or remove a filter."
+    return FilterSummary(
+        documents=list(selection.documents),
+        passages=len(selection.chunks),
+        undated_left_out=selection.undated_left_out,
+        message=message,
     )
 
 
 def answer_question(request: Request, body: AskRequest) -> AskResponse:
     started = time.perf_counter()
     searcher = runtime(request).require_searcher()
-    result = searcher.search(body.question, body.top_k)
-    return to_response(request, searcher.index, result, started)
+    index = searcher.index
+    selection = select(index, body.filters.core()) if body.filters else None
+    result = searcher.search(body.question, body.top_k, selection=selection)
+    return AskResponse(
+        question=result.question,
+        answer=to_answer(index, result.hits, result.outcome),
+        unknown_terms=result.unknown_terms,
+        passages=to_passages(request, index, result.hits),
+        filters=summarise(selection) if selection is not None else None,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
 
 
 def rendered(response: AskResponse) -> Response:
@@ -123,13 +156,101 @@ def search(
     top_k: Annotated[
         int, Query(description=f"How many passages, 1 to {TOP_K_MAX}.", ge=1, le=TOP_K_MAX)
     ] = TOP_K_DEFAULT,
+    doc: Annotated[list[str] | None, Query(description="Only this document id (repeatable).")] = None,
+    kind: Annotated[list[str] | None, Query(description="Only documents of this kind (repeatable).")] = None,
+    source: Annotated[
+        str | None, Query(description="Only documents whose author or publisher contains this.")
+    ] = None,
+    date_from: Annotated[
+        str | None,
+        Query(alias="from", description="Only documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD."),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        Query(alias="to", description="Only documents dated on or before: YYYY, YYYY-MM or YYYY-MM-DD."),
+    ] = None,
 ) -> Response:
-    """The same as POST /ask, for links and browsers."""
+    """The same as POST /ask, for links and browsers; filters as query parameters."""
     try:
-        body = AskRequest(question=q, top_k=top_k)
+        filters = None
+        if doc or kind or source is not None or date_from is not None or date_to is not None:
+            filters = FilterSpec(
+                documents=doc or [], kinds=kind or [], source=source, date_from=date_from, date_to=date_to
+            )
+        body = AskRequest(question=q, top_k=top_k, filters=filters)
     except ValidationError as exc:
         raise validation_error(exc, location="query", rename={"question": "q"}) from None
     return rendered(answer_question(request, body))
+
+
+def compare_question(request: Request, body: CompareRequest) -> CompareResponse:
+    started = time.perf_counter()
+    searcher = runtime(request).require_searcher()
+    index = searcher.index
+    answers, _ = compare_documents(searcher, body.question, body.documents)
+    rows = []
+    for entry in answers:
+        doc = index.documents[entry.document_id]
+        outcome = entry.outcome
+        rows.append(
+            DocumentAnswer(
+                document_id=doc.id,
+                title=doc.title,
+                source=doc.author,
+                date=doc.date,
+                answer=to_answer(index, entry.hits, outcome),
+                reason=outcome.reason if isinstance(outcome, Abstention) else None,
+                passages=to_passages(request, index, entry.hits),
+            )
+        )
+    return CompareResponse(
+        question=body.question, documents=rows, took_ms=round((time.perf_counter() - started) * 1000, 3)
+    )
+
+
+@router.post("/compare", response_model=CompareResponse, responses=ERROR_RESPONSES, tags=["search"])
+def compare_route(request: Request, body: CompareRequest) -> CompareResponse:
+    """Put one question to each document (all, or the chosen ones): its best answer with its
+    citation, or null where the document does not address it; oldest document first."""
+    return compare_question(request, body)
+
+
+def check_quote(request: Request, body: QuoteRequest) -> QuoteResponse:
+    started = time.perf_counter()
+    index = runtime(request).require_searcher().index
+    verdict, found = QuoteChecker(index).check(body.text)
+    base = view_base(request)
+    matches = []
+    for m in found:
+        doc = index.documents[m.document_id]
+        url = citation_url(base, doc.id, m.sentence_start, m.sentence_end)
+        matches.append(
+            QuoteMatch(
+                document_id=doc.id,
+                title=doc.title,
+                start=m.start,
+                end=m.end,
+                similarity=m.similarity,
+                found=doc.text[m.start : m.end],
+                differences=[Difference(quoted=d.quoted, text=d.text) for d in m.differences],
+                context=doc.text[m.sentence_start : m.sentence_end],
+                context_start=m.sentence_start,
+                url=url.replace("#passage", f"&as={m.start}&ae={m.end}#passage"),
+            )
+        )
+    return QuoteResponse(
+        text=body.text,
+        verdict=verdict,
+        matches=matches,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+@router.post("/quote", response_model=QuoteResponse, responses=ERROR_RESPONSES, tags=["search"])
+def quote_route(request: Request, body: QuoteRequest) -> QuoteResponse:
+    """Where a quotation occurs in the texts: verbatim (after normalising case, whitespace,
+    quotes, dashes and ellipses), nearly verbatim (the differing words marked), or not at all."""
+    return check_quote(request, body)
 
 
 def _summary(index: IndexData, doc_id: str, chunk_counts: dict[str, int]) -> DocumentSummary:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
-from service.errors import DocumentNotFound, IndexUnavailable
+from service.errors import DocumentNotFound, IndexUnavailable, InvalidFilter
 from service.http.schemas import ErrorBody
 
 log = logging.getLogger("hsqa.http")
@@ -166,6 +166,10 @@ def install_error_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(DocumentNotFound)
     async def _not_found(request: Request, exc: DocumentNotFound) -> JSONResponse:
         return error_response(404, str(exc))
+
+    @app.exception_handler(InvalidFilter)
+    async def _invalid_filter(request: Request, exc: InvalidFilter) -> JSONResponse:
+        return error_response(422, str(exc))
 
     @app.exception_handler(IndexUnavailable)
     async def _unavailable(request: Request, exc: IndexUnavailable) -> JSONResponse:

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from service.errors import IndexUnavailable
-from service.http.api import answer_question
-from service.http.schemas import QUESTION_MAX_CHARS, TOP_K_MAX, AskRequest
+from service.errors import IndexUnavailable, InvalidFilter
+from service.http.api import answer_question, check_quote, compare_question
+from service.http.schemas import (
+    QUESTION_MAX_CHARS,
+    QUOTE_MAX_CHARS,
+    TOP_K_MAX,
+    AskRequest,
+    CompareRequest,
+    FilterSpec,
+    QuoteRequest,
+)
 from service.runtime import Runtime
+from service.store import Document
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PAGE_TOP_K = 10
@@ -70,44 +80,65 @@ def _collection(rt: Runtime) -> list[dict[str, object]]:
     return [{"doc": d, "passages": counts.get(d.id, 0)} for d in docs]
 
 
+def _message(exc: ValidationError) -> str:
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+
+
+def _documents_choice(rt: Runtime) -> list[Document]:
+    """The documents a search can be narrowed to, oldest first."""
+    if rt.searcher is None:
+        return []
+    return sorted(rt.searcher.index.documents.values(), key=lambda d: (d.date is None, d.date or "", d.title))
+
+
+NOT_LOADED = (
+    "The search index is not loaded yet, so nothing can be searched. "
+    "An operator can build it with `make index`."
+)
+
+
 @router.get("/", response_class=HTMLResponse, name="search_page")
-def search_page(request: Request, q: str = "", top_k: str | None = None) -> HTMLResponse:
+def search_page(
+    request: Request, q: str = "", top_k: str | None = None, doc: str = "", to: str = ""
+) -> HTMLResponse:
+    """The search box with its filter row (document, years); the filters live in the URL."""
     rt: Runtime = request.app.state.runtime
+    date_from = request.query_params.get("from", "")
+    chosen = {"doc": doc, "from": date_from, "to": to}
+    form: dict[str, Any] = {
+        "max_chars": QUESTION_MAX_CHARS,
+        "documents_choice": _documents_choice(rt),
+        "chosen": chosen,
+    }
     if not q.strip():
         notice = None if rt.searcher else f"The search index is not loaded: {rt.index_error}"
-        return _render(
-            request,
-            "search.html",
-            q="",
-            max_chars=QUESTION_MAX_CHARS,
-            notice=notice,
-            collection=_collection(rt),
-        )
+        return _render(request, "search.html", q="", notice=notice, collection=_collection(rt), **form)
     k = min(max(_parse_int(top_k) or PAGE_TOP_K, 1), TOP_K_MAX)
     try:
-        body = AskRequest(question=q, top_k=k)
+        filters = None
+        if doc or date_from or to:
+            filters = FilterSpec(
+                documents=[doc] if doc else [], date_from=date_from or None, date_to=to or None
+            )
     except ValidationError as exc:
-        message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        return _render(request, "search.html", 422, q=q, notice=f"The filter: {_message(exc)}.", **form)
+    try:
+        body = AskRequest(question=q, top_k=k, filters=filters)
+    except ValidationError as exc:
         return _render(
             request,
             "search.html",
             422,
             q=q[:QUESTION_MAX_CHARS],
-            max_chars=QUESTION_MAX_CHARS,
-            notice=f"The question {message}.",
+            notice=f"The question {_message(exc)}.",
+            **form,
         )
     try:
         result = answer_question(request, body)
     except IndexUnavailable:
-        return _render(
-            request,
-            "search.html",
-            503,
-            q=q,
-            max_chars=QUESTION_MAX_CHARS,
-            notice="The search index is not loaded yet, so nothing can be searched. "
-            "An operator can build it with `make index`.",
-        )
+        return _render(request, "search.html", 503, q=q, notice=NOT_LOADED, **form)
+    except InvalidFilter as exc:
+        return _render(request, "search.html", 422, q=q, notice=f"The filter: {exc}.", **form)
     passages = []
     for i, p in enumerate(result.passages):
         parts = [Part(p.text)]
@@ -124,12 +155,68 @@ def search_page(request: Request, q: str = "", top_k: str | None = None) -> HTML
         request,
         "search.html",
         q=q,
-        max_chars=QUESTION_MAX_CHARS,
         result=result,
         passages=passages,
         answer_url=answer_url,
         documents=len(searcher.index.documents),
+        **form,
     )
+
+
+@router.get("/compare", response_class=HTMLResponse, name="compare_page")
+def compare_page(request: Request, q: str = "") -> HTMLResponse:
+    """One question put to every text: a column each, oldest first."""
+    form: dict[str, Any] = {"max_chars": QUESTION_MAX_CHARS}
+    if not q.strip():
+        return _render(request, "compare.html", q="", **form)
+    try:
+        body = CompareRequest(question=q)
+    except ValidationError as exc:
+        return _render(
+            request,
+            "compare.html",
+            422,
+            q=q[:QUESTION_MAX_CHARS],
+            notice=f"The question {_message(exc)}.",
+            **form,
+        )
+    try:
+        result = compare_question(request, body)
+    except IndexUnavailable:
+        return _render(request, "compare.html", 503, q=q, notice=NOT_LOADED, **form)
+    return _render(request, "compare.html", q=q, result=result, **form)
+
+
+@router.get("/quote", response_class=HTMLResponse, name="quote_page")
+def quote_page(request: Request, text: str = "") -> HTMLResponse:
+    """Where a quotation occurs: each match in its sentence, the matching words marked, and
+    a link to the document with the match highlighted."""
+    form: dict[str, Any] = {"max_chars": QUOTE_MAX_CHARS}
+    if not text.strip():
+        return _render(request, "quote.html", text="", **form)
+    try:
+        body = QuoteRequest(text=text)
+    except ValidationError as exc:
+        return _render(
+            request,
+            "quote.html",
+            422,
+            text=text[:QUOTE_MAX_CHARS],
+            notice=f"The quotation {_message(exc)}.",
+            **form,
+        )
+    try:
+        result = check_quote(request, body)
+    except IndexUnavailable:
+        return _render(request, "quote.html", 503, text=text, notice=NOT_LOADED, **form)
+    matches = [
+        {
+            **m.model_dump(),
+            "parts": split_marked(m.context, m.start - m.context_start, m.end - m.context_start, "quote"),
+        }
+        for m in result.matches
+    ]
+    return _render(request, "quote.html", text=text, result=result, matches=matches, **form)
 
 
 @router.get("/view/{document_id}", response_class=HTMLResponse, name="view_document")

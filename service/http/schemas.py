@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 
 from service.config import Settings
+from service.retrieval.filters import Filters, date_span
 
 # The limits of the contract, from the one place settings are defined.
 QUESTION_MAX_CHARS: int = Settings.model_fields["max_question_chars"].default
 TOP_K_MAX: int = Settings.model_fields["max_top_k"].default
 TOP_K_DEFAULT = 5
+QUOTE_MAX_CHARS = 2000
 
 
 #: Documented in the OpenAPI schema; enforced by ``check_question`` with readable messages.
@@ -19,10 +21,16 @@ QUESTION_SCHEMA: JsonDict = {"minLength": 1, "maxLength": QUESTION_MAX_CHARS, "p
 
 def check_question(value: str) -> str:
     """Shared by POST /ask and GET /search so both refuse the same questions the same way."""
+    return check_text(value, QUESTION_MAX_CHARS)
+
+
+def check_text(value: str, limit: int) -> str:
+    """Text a client sends (a question, a quotation): not blank, at most ``limit`` characters,
+    valid Unicode."""
     if not value.strip():
         raise ValueError("must not be empty or only whitespace")
-    if len(value) > QUESTION_MAX_CHARS:
-        raise ValueError(f"is {len(value)} characters long; the limit is {QUESTION_MAX_CHARS}")
+    if len(value) > limit:
+        raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -31,6 +39,54 @@ def check_question(value: str) -> str:
             f"{exc.start}, which is not valid Unicode text; send UTF-8 text"
         ) from None
     return value
+
+
+class FilterSpec(BaseModel):
+    """Narrow the question to some documents; every part given must hold. Filtering comes
+    before ranking: when at least top_k passages match, every passage returned matches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[str] = Field(
+        default_factory=list, description="Document ids (GET /documents lists them): any of these."
+    )
+    kinds: list[str] = Field(
+        default_factory=list, description="Document kinds, e.g. 'event report': any of these."
+    )
+    source: str | None = Field(
+        None, min_length=1, max_length=200, description="Part of the author or publisher, in any case."
+    )
+    date_from: str | None = Field(
+        None,
+        description="Documents dated on or after this: a year (2000), a month (2000-08) or a day "
+        "(2000-08-02). A document dated only by year matches any date in that year. Undated "
+        "documents are left out of a date filter, and the response says how many.",
+        examples=["2000"],
+    )
+    date_to: str | None = Field(
+        None, description="Documents dated on or before this (same forms).", examples=["2004"]
+    )
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        if value is not None:
+            date_span(value)  # raises with the forms it reads
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> FilterSpec:
+        self.core()  # raises when from is after to
+        return self
+
+    def core(self) -> Filters:
+        return Filters(
+            documents=tuple(self.documents),
+            kinds=tuple(self.kinds),
+            source=self.source,
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
 
 
 class AskRequest(BaseModel):
@@ -49,6 +105,8 @@ class AskRequest(BaseModel):
         strict=True,
         description=f"How many passages to return, 1 to {TOP_K_MAX}.",
     )
+
+    filters: FilterSpec | None = Field(None, description="Only passages of the documents these select.")
 
     @field_validator("top_k", mode="before")
     @classmethod
@@ -103,6 +161,15 @@ class Answer(BaseModel):
     )
 
 
+class FilterSummary(BaseModel):
+    documents: list[str] = Field(description="The ids of the documents the filters select.")
+    passages: int = Field(description="How many passages those documents hold.")
+    undated_left_out: int = Field(
+        0, description="Documents a date filter left out because they have no date."
+    )
+    message: str | None = Field(None, description="Set when no passage matches: why there are no results.")
+
+
 class AskResponse(BaseModel):
     question: str
     answer: Answer | None = Field(description="null when nothing in the corpus answers the question.")
@@ -112,6 +179,95 @@ class AskResponse(BaseModel):
         "when there are any, answer is null: the texts cannot be about them.",
     )
     passages: list[Passage]
+    filters: FilterSummary | None = Field(
+        None, description="What the request's filters selected, if it had any."
+    )
+    took_ms: float
+
+
+class CompareRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    question: str = Field(
+        json_schema_extra=QUESTION_SCHEMA,
+        description=f"A question in plain language, 1 to {QUESTION_MAX_CHARS} characters.",
+        examples=["How is human security defined?"],
+    )
+    documents: list[str] | None = Field(
+        None,
+        description="Document ids to compare (GET /documents lists them); all when left out.",
+        max_length=100,
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return check_question(value)
+
+
+class DocumentAnswer(BaseModel):
+    document_id: str
+    title: str
+    source: str | None
+    date: str | None
+    answer: Answer | None = Field(
+        description="This document's best answer (passage 0 of its passages holds it when set), "
+        "or null: the document does not address the question."
+    )
+    reason: str | None = Field(
+        None, description="Why there is no answer: 'unknown_terms', 'unlikely' or 'no_passages'."
+    )
+    passages: list[Passage] = Field(description="The document's top passages for the question, best first.")
+
+
+class CompareResponse(BaseModel):
+    question: str
+    documents: list[DocumentAnswer] = Field(description="One entry per document, oldest first, undated last.")
+    took_ms: float
+
+
+class QuoteRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(
+        json_schema_extra={"minLength": 1, "maxLength": QUOTE_MAX_CHARS, "pattern": r"\S"},
+        description=f"The quotation to find, 1 to {QUOTE_MAX_CHARS} characters, not only whitespace.",
+        examples=["protecting the vital core of all human lives"],
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value, QUOTE_MAX_CHARS)
+
+
+class Difference(BaseModel):
+    quoted: str = Field(description="What the quotation says here ('' if it leaves out the text's words).")
+    text: str = Field(description="What the text says here ('' if the quotation adds words).")
+
+
+class QuoteMatch(BaseModel):
+    document_id: str
+    title: str
+    start: int = Field(description="Offset of the matching text in the document: text[start:end] is it.")
+    end: int
+    similarity: float = Field(
+        description="1.0 verbatim (after normalising); lower for near-verbatim matches."
+    )
+    found: str = Field(description="The matching text, verbatim.")
+    differences: list[Difference] = Field(description="Where a near-verbatim match differs, word by word.")
+    context: str = Field(description="The whole sentence(s) around the match.")
+    context_start: int = Field(description="Offset of the context in the document.")
+    url: str = Field(description="Opens the document with the match highlighted.")
+
+
+class QuoteResponse(BaseModel):
+    text: str
+    verdict: str = Field(
+        description="'exact' (verbatim after normalising case, whitespace, quotes, dashes and ellipses), "
+        "'near' (most words in order) or 'not_found'."
+    )
+    matches: list[QuoteMatch]
     took_ms: float
 
 

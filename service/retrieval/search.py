@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+import faiss
 import numpy as np
 
 from service.config import Settings
@@ -14,7 +15,8 @@ from service.models.answer_model import AnswerModel
 from service.models.embedding import Encoder
 from service.models.reranking import Reranker
 from service.retrieval.answering import Candidate, SentenceTable, candidate_features
-from service.retrieval.lexical import bm25_scores, missing_terms
+from service.retrieval.filters import Selection
+from service.retrieval.lexical import bm25_scores, missing_terms, salient_terms
 from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top
 from service.store import IndexData
 
@@ -104,12 +106,15 @@ class Searcher:
             [(c.first_sentence, c.last_sentence) for c in index.chunks], dtype=np.int64
         ).reshape(-1, 2)
 
-    def search(self, question: str, top_k: int, mode: Mode | None = None) -> SearchResult:
-        """Rank passages for ``question`` and choose the answer from the top ones."""
+    def search(
+        self, question: str, top_k: int, mode: Mode | None = None, selection: Selection | None = None
+    ) -> SearchResult:
+        """Rank passages for ``question`` (among the ``selection`` a filter allows, if one is
+        given) and choose the answer from the top ones."""
         watch = Stopwatch()
         qvec = self.embedder.encode_query(question)
         watch.lap("embed")
-        hits = self.rank(question, qvec, top_k, mode, watch)
+        hits = self.rank(question, qvec, top_k, mode, watch, selection)
         hits, outcome = self.answer(question, qvec, hits)
         watch.lap("answer")
         return SearchResult(question=question, hits=hits, outcome=outcome, timings_ms=watch.timings)
@@ -121,22 +126,29 @@ class Searcher:
         top_k: int,
         mode: Mode | None = None,
         watch: Stopwatch | None = None,
+        selection: Selection | None = None,
     ) -> list[Hit]:
-        """The ``top_k`` passages for a question (and its vector), best first."""
+        """The ``top_k`` passages for a question (and its vector), best first; only passages of
+        ``selection`` when one is given (filtering comes before ranking)."""
         mode = mode or self.settings.retrieval_mode
         s = self.settings
         watch = watch or Stopwatch()
-        depth = min(max(s.candidates, top_k), len(self.index.chunks))
-        dense_scores, dense_ids = self.index.chunk_index.search(qvec[None, :], depth)
-        dense_ids = dense_ids[0][dense_ids[0] >= 0]
-        cosine = dict(zip(dense_ids.tolist(), dense_scores[0].tolist(), strict=False))
+        allowed = len(self.index.chunks) if selection is None else len(selection.chunks)
+        depth = min(max(s.candidates, top_k), allowed)
+        if depth == 0:
+            return []
+        dense_scores, dense_ids = self._dense(qvec, depth, selection)
+        cosine = dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         watch.lap("dense")
 
         if mode == "dense":
             ranked = [(i, cosine[i]) for i in dense_ids.tolist()]
         else:
             lexical = bm25_scores(self.index.bm25, question)
-            bm25_ids = top(lexical, depth)
+            if selection is None:
+                bm25_ids = top(lexical, depth)
+            else:
+                bm25_ids = selection.chunks[top(lexical[selection.chunks], depth)]
             bm25_ids = bm25_ids[lexical[bm25_ids] > 0]
             watch.lap("bm25")
             if mode == "bm25":
@@ -159,6 +171,38 @@ class Searcher:
             Hit(chunk=int(i), score=float(score), cosine=self._cosine(qvec, i, cosine))
             for i, score in ranked[:top_k]
         ]
+
+    def _dense(
+        self, qvec: np.ndarray, depth: int, selection: Selection | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines and ids of the ``depth`` nearest passages, among ``selection`` if given.
+
+        A small selection (up to ``exact_max_passages``: one document, a few) is scored
+        exactly from its stored vectors, which costs less than the unfiltered search however
+        large the index. A larger one is searched with a FAISS ID selector; on an IVF index
+        the probe count grows with how much of the index the filter leaves out, so that as many
+        allowed passages are reached as an unfiltered search reaches passages."""
+        index = self.index.chunk_index
+        if selection is None:
+            scores, ids = index.search(qvec[None, :], depth)
+        elif len(selection.chunks) <= self.settings.exact_max_passages:
+            vectors = index.reconstruct_batch(selection.chunks)
+            cos = vectors @ qvec
+            best = top(cos, depth)
+            return cos[best], selection.chunks[best]
+        else:
+            chosen = faiss.IDSelectorBatch(selection.chunks)  # referenced until the search ends
+            ivf: Any = index  # an IVF index (read_vector_index), else a flat one
+            if hasattr(ivf, "nprobe"):
+                share = len(selection.chunks) / ivf.ntotal
+                params: Any = faiss.SearchParametersIVF()
+                params.nprobe = min(ivf.nlist, int(np.ceil(ivf.nprobe / share)))
+            else:
+                params = faiss.SearchParameters()
+            params.sel = chosen
+            scores, ids = index.search(qvec[None, :], depth, params=params)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
 
     def _rerank(
         self, reranker: Reranker, question: str, ranked: list[tuple[int, float]], n: int
@@ -188,18 +232,26 @@ class Searcher:
         passages = [(h.chunk, h.cosine) for h in hits[: self.settings.answer_passages]]
         return candidate_features(self.sentences, question, qvec, passages, unknown)
 
+    def unmentioned_terms(self, question: str, document_id: str) -> list[str]:
+        """The question's names and numbers one document never mentions, in any form."""
+        return [t for t in salient_terms(question) if not self.sentences.document_mentions(document_id, t)]
+
     def answer(
-        self, question: str, qvec: np.ndarray, hits: list[Hit]
+        self, question: str, qvec: np.ndarray, hits: list[Hit], document_id: str | None = None
     ) -> tuple[list[Hit], Answer | Abstention]:
         """The candidate the answer model rates most likely to answer, with its calibrated
         probability, or why there is none; and the hits with the top ``answer_passages``
         reordered by their best candidate's probability unless a reranker ordered them
         (validation MRR@10 0.957 → 0.971, BENCHMARKS.md). ``service.retrieval.answering`` holds the
-        candidates and their features."""
+        candidates and their features. With ``document_id`` the question is put to that one
+        document: names it never mentions mean it cannot answer (``unknown_terms``), as names
+        no passage mentions do for the whole index."""
         s = self.settings
         unknown = self.unknown_terms(question)
-        if unknown and s.abstain_on_unknown_terms:
-            return hits, Abstention("unknown_terms", tuple(unknown))
+        if s.abstain_on_unknown_terms:
+            absent = unknown if document_id is None else self.unmentioned_terms(question, document_id)
+            if absent:
+                return hits, Abstention("unknown_terms", tuple(absent))
         candidates, matrix = self.candidates(question, qvec, hits, unknown)
         if not candidates:
             return hits, Abstention("no_passages")
