@@ -187,3 +187,12 @@ def test_the_contracts_limits_cannot_be_moved_by_the_environment(monkeypatch: py
     monkeypatch.setenv("HSQA_MAX_TOP_K", "50")
     with pytest.raises(ValueError, match="max_top_k is part of the HTTP contract and stays 20"):
         Settings()
+
+
+def test_asking_for_fewer_passages_finds_the_same_answer(client: TestClient) -> None:
+    question = "What priorities did Sadako Ogata name for human security?"
+    five = client.post("/ask", json={"question": question, "top_k": 5}).json()
+    one = client.post("/ask", json={"question": question, "top_k": 1}).json()
+    assert len(one["passages"]) == 1 and one["answer"]["passage"] == 0
+    assert (one["answer"]["text"], one["answer"]["score"]) == (five["answer"]["text"], five["answer"]["score"])
+    assert one["passages"][0] == five["passages"][five["answer"]["passage"]]

@@ -1,15 +1,20 @@
-"""Each corpus format loads its main text and metadata, and PDF citations carry pages."""
+"""Each corpus format (text, Markdown, HTML, PDF, Word) loads its main text and metadata, and PDF
+citations carry pages."""
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
+import docx
 from fastapi.testclient import TestClient
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
 from service.config import Settings
 from service.http.app import create_app
+from service.ingest.chunking import chunk_text
 from service.ingest.corpus import load_corpus
 from service.ingest.indexer import build_index
 from service.ingest.loaders import load_html, load_pdf, load_text
@@ -124,3 +129,53 @@ def test_pdf_and_html_are_searchable_with_page_citations(
         assert body["passages"][0]["citation"]["document_id"] == "water"
         assert body["passages"][0]["citation"]["title"].startswith("Water and Human Security")
         assert body["passages"][0]["citation"]["page"] is None
+
+
+def make_docx(path: Path) -> Path:
+    """A real Word file: title and headings, body paragraphs, a table, core properties."""
+    document = docx.Document()
+    document.core_properties.title = "Seeds and Human Security"
+    document.core_properties.author = "Example Seed Network"
+    document.core_properties.created = datetime(2021, 5, 4, tzinfo=UTC)
+    document.core_properties.subject = "Field notes from three provinces"
+    document.add_heading("Seeds and Human Security", level=0)
+    document.add_heading("Seed banks", level=1)
+    document.add_paragraph(
+        "Community seed banks kept farmers planting after the 2020 floods washed away their stores."
+    )
+    document.add_heading("Funding", level=1)
+    document.add_paragraph("The network asks donors to fund cold storage, because seeds spoil in the heat.")
+    table = document.add_table(rows=2, cols=2)
+    for row, (province, banks) in zip(
+        table.rows, [("Province", "Seed banks"), ("Northern", "14")], strict=True
+    ):
+        row.cells[0].text, row.cells[1].text = province, banks
+    document.save(str(path))
+    return path
+
+
+def test_docx_headings_become_sections_tables_rows_and_core_properties_metadata(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    make_docx(corpus / "seeds.docx")
+    [doc] = load_corpus(corpus).documents
+    assert (doc.title, doc.author, doc.date, doc.note) == (
+        "Seeds and Human Security",
+        "Example Seed Network",
+        "2021-05-04",
+        "Field notes from three provinces",
+    )
+    assert "Province | Seed banks\nNorthern | 14" in doc.text
+    chunked = chunk_text(doc.text, Settings().chunking)
+    sections = {doc.text[c.start : c.end].split()[0]: c.section for c in chunked.chunks}
+    assert sections["Community"] == "Seed banks" and sections["The"] == "Funding"
+
+
+def test_a_corrupt_docx_is_skipped_with_a_warning_naming_it(corpus_copy: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    (corpus_copy / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    make_docx(corpus_copy / "seeds.docx")
+    with caplog.at_level(logging.WARNING):
+        report = load_corpus(corpus_copy)
+    assert "not a readable .docx" in report.skipped["broken.docx"]
+    assert "seeds" in {d.id for d in report.documents} and len(report.documents) == 6
+    assert any("broken.docx" in record.getMessage() for record in caplog.records)

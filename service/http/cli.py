@@ -82,18 +82,15 @@ def show_answer(console: Console, body: dict[str, Any], passages_only: bool = Fa
     if not passages_only:
         if answer:
             cited = body["passages"][answer["passage"]]["citation"]
-            console.print(
-                Panel(
-                    escape(answer["text"]),
-                    title=f"answer (probability {answer['score']:.2f})",
-                    subtitle=escape(_citation({**cited, "start": answer["start"], "end": answer["end"]})),
-                )
-            )
+            console.print(Panel(escape(answer["text"]), title=f"answer (probability {answer['score']:.2f})"))
+            where = _citation({**cited, "start": answer["start"], "end": answer["end"]})
+            console.print(f"from {escape(where)}", overflow="fold")
         else:
             console.print(Panel(escape(body.get("message") or "The texts do not say."), title="no answer"))
     if body.get("filters") and body["filters"].get("message"):
         console.print(f"[yellow]{escape(body['filters']['message'])}[/]")
-    table = Table("#", "passage", "citation", show_lines=True)
+    table = Table("#", "passage", show_lines=True)
+    table.add_column("citation", overflow="fold")
     for i, p in enumerate(body["passages"], 1):
         text = p["text"] if len(p["text"]) <= 400 else p["text"][:400] + "…"
         table.add_row(str(i), escape(text), escape(_citation(p["citation"])))
@@ -114,7 +111,7 @@ def show_quote(console: Console, body: dict[str, Any]) -> None:
     console.print(f"[bold]{verdicts[body['verdict']]}[/]")
     for m in body["matches"]:
         where = f"{m['document_id']} {m['start']}–{m['end']}"
-        console.print(f"• {escape(m['title'])} [{where}], similarity {m['similarity']}")
+        console.print(f"• {escape(m['title'])} {escape(f'[{where}]')}, similarity {m['similarity']}")
         console.print(f"  {escape(m['context'])}")
         for d in m["differences"]:
             console.print(

@@ -114,10 +114,15 @@ class Searcher:
         watch = Stopwatch()
         qvec = self.embedder.encode_query(question)
         watch.lap("embed")
-        hits = self.rank(question, qvec, top_k, mode, watch, selection)
+        # The answer stage reads the top ``answer_passages`` whatever top_k is: asking for one
+        # passage must not change which answer is found (its passage then comes first).
+        hits = self.rank(question, qvec, max(top_k, self.settings.answer_passages), mode, watch, selection)
         hits, outcome = self.answer(question, qvec, hits)
+        if isinstance(outcome, Answer) and outcome.passage >= top_k:
+            # Only with a reranker, whose order is final: answer from the passages returned.
+            hits, outcome = self.answer(question, qvec, hits[:top_k])
         watch.lap("answer")
-        return SearchResult(question=question, hits=hits, outcome=outcome, timings_ms=watch.timings)
+        return SearchResult(question=question, hits=hits[:top_k], outcome=outcome, timings_ms=watch.timings)
 
     def rank(
         self,
