@@ -37,7 +37,12 @@ check: install
 	$(BIN)/ruff check service scripts tests
 	$(BIN)/mypy service
 
-test: install browser check
+# axe-core (npm) for the accessibility checks in the browser tests.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1
+
+test: install browser $(AXE) check
 	$(BIN)/python -m pytest
 
 eval: install

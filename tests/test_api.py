@@ -194,5 +194,8 @@ def test_asking_for_fewer_passages_finds_the_same_answer(client: TestClient) -> 
     five = client.post("/ask", json={"question": question, "top_k": 5}).json()
     one = client.post("/ask", json={"question": question, "top_k": 1}).json()
     assert len(one["passages"]) == 1 and one["answer"]["passage"] == 0
-    assert (one["answer"]["text"], one["answer"]["score"]) == (five["answer"]["text"], five["answer"]["score"])
+    assert (one["answer"]["text"], one["answer"]["score"]) == (
+        five["answer"]["text"],
+        five["answer"]["score"],
+    )
     assert one["passages"][0] == five["passages"][five["answer"]["passage"]]
