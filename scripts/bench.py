@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: one command, four tables. Nothing leaves this machine.
+"""Benchmark: one command, five tables. Nothing leaves this machine.
 
 ``python scripts/bench.py`` (or ``make bench``) builds the corpus into a temporary index and
 prints Markdown tables for:
@@ -14,7 +14,10 @@ prints Markdown tables for:
 (d) a synthetic scale run at ``--sizes`` passages (default 100k and 1M): embedding-like
     vectors, built with the index type the indexer would choose, loaded memory-mapped in a
     fresh process; build time, size on disk, start-up, resident memory, search p50/p99 with
-    the question embedded, recall@10 against exact search.
+    the question embedded, recall@10 against exact search; and vector search filtered to one
+    document and to a tenth of the index, against unfiltered;
+(e) the researcher features on the corpus: /ask filtered to each document and to a period,
+    /compare, and the quote check on verbatim, changed and absent quotations.
 
 Every server it starts is a child process on 127.0.0.1, stopped by PID. ``--smoke`` runs
 everything at toy sizes for CI (not a measurement).
@@ -41,9 +44,12 @@ from service.config import ROOT, Settings
 from service.http.schemas import AskResponse
 from service.ingest.indexer import build_index, indexing_encoder
 from service.models.onnx_embedding import ONNX_DIR, OnnxEmbedder
+from service.retrieval.compare import compare
+from service.retrieval.filters import Filters, select
+from service.retrieval.quotes import QuoteChecker
 from service.runtime import Runtime
 from service.store import load_index
-from service.vector_index import build_vector_index, exact_neighbours, read_vector_index
+from service.vector_index import build_vector_index, exact_neighbours, read_vector_index, search_vectors
 from tooling.evaluation import load_questions, markdown_table, percentile
 from tooling.localserver import drive, memory_mib, running_service, wait_ready
 
@@ -291,6 +297,21 @@ def probe(args: argparse.Namespace) -> int:
             latencies.append((time.perf_counter() - t) * 1000)
             if round_ == 0:
                 found.append(ids[0][:10].tolist())
+    # Filtered before ranking (service.vector_index.search_vectors), the question embedded as
+    # above: one document's passages (a contiguous run of 33, as in ~30k documents), and a
+    # tenth of the index (a kind or a period).
+    rng = np.random.default_rng(0)
+    tenth = np.sort(rng.choice(index.ntotal, index.ntotal // 10, replace=False))
+    filtered: dict[str, list[float]] = {"one document": [], "a tenth of the index": []}
+    for q in questions * 3:
+        start = int(rng.integers(0, index.ntotal - 33))
+        for name, allowed in (
+            ("one document", np.arange(start, start + 33)),
+            ("a tenth of the index", tenth),
+        ):
+            t = time.perf_counter()
+            search_vectors(index, encoder.encode_query(q), 50, allowed=allowed)
+            filtered[name].append((time.perf_counter() - t) * 1000)
     print(
         json.dumps(
             {
@@ -300,6 +321,7 @@ def probe(args: argparse.Namespace) -> int:
                 "rss_after": memory_mib(os.getpid())[0],
                 "latencies": latencies,
                 "found": found,
+                "filtered": filtered,
             }
         )
     )
@@ -313,7 +335,7 @@ def scale_table(settings: Settings, sizes: list[int], questions: list[str], exac
     ).astype(np.float32)
     encoder = OnnxEmbedder(settings.index_dir / ONNX_DIR, threads=2)
     qvecs = encoder.encode(questions)
-    rows = []
+    rows, filtered_rows = [], []
     for n in sizes:
         vectors = embedding_like(anchors, n)
         build_settings = Settings(exact_max_passages=exact_max) if exact_max is not None else settings
@@ -356,6 +378,17 @@ def scale_table(settings: Settings, sizes: list[int], questions: list[str], exac
         recall = np.mean(
             [len(set(f) & set(t)) / 10 for f, t in zip(report["found"], truth.tolist(), strict=True)]
         )
+        unfiltered = percentile(report["latencies"])
+        filtered_rows += [
+            [
+                f"{n:,}",
+                name,
+                round(percentile(ms), 2),
+                round(percentile(ms, 99), 2),
+                f"{percentile(ms) / unfiltered:.2f}x",
+            ]
+            for name, ms in [("none", report["latencies"]), *report["filtered"].items()]
+        ]
         params = (
             f"{description['kind']} nlist {description['nlist']} nprobe {description['nprobe']}"
             if description["kind"] != "flat"
@@ -393,6 +426,76 @@ def scale_table(settings: Settings, sizes: list[int], questions: list[str], exac
             ],
             rows,
         )
+        + "\n\nfiltered before ranking at the same sizes (question embedded in the timed path)\n\n"
+        + markdown_table(["passages", "filter", "p50 ms", "p99 ms", "p50 vs none"], filtered_rows)
+    )
+
+
+# (e) ------------------------------------------------------------------------------------
+
+
+def research_table(settings: Settings, questions: list[str], rounds: int) -> str:
+    """Filters, compare and the quote check on the corpus, in process."""
+    searcher = Runtime.start(settings).require_searcher()
+    index = searcher.index
+    runs: list[tuple[str, Filters | None]] = [("none", None)]
+    runs += [(f"document {d[:24]}", Filters(documents=(d,))) for d in index.document_order]
+    runs += [("dated 2001-2009", Filters(date_from="2001", date_to="2009"))]
+    rows = []
+    for name, filters in runs:
+        selection = None if filters is None else select(index, filters)
+        ms = []
+        for _ in range(rounds):
+            for q in questions:
+                t = time.perf_counter()
+                searcher.search(q, 5, selection=selection)
+                ms.append((time.perf_counter() - t) * 1000)
+        rows.append(
+            [f"/ask, filter: {name}", len(ms), round(percentile(ms), 2), round(percentile(ms, 95), 2)]
+        )
+    ms = []
+    for q in questions[:20]:
+        t = time.perf_counter()
+        compare(searcher, q)
+        ms.append((time.perf_counter() - t) * 1000)
+    rows.append(
+        [
+            f"/compare over {len(index.documents)} documents",
+            len(ms),
+            round(percentile(ms), 2),
+            round(percentile(ms, 95), 2),
+        ]
+    )
+    # Quotations: sentences of the corpus as written (lower-cased), the same with one word
+    # changed, and the evaluation questions (found nowhere).
+    sentences = [index.sentence_text(r) for r in range(0, len(index.sentences), 7)]
+    sentences = [s for s in sentences if len(s.split()) >= 8][:40]
+    changed = [
+        " ".join(w if i != len(s.split()) // 2 else "xyzzy" for i, w in enumerate(s.split()))
+        for s in sentences[:20]
+    ]
+    checker = QuoteChecker(index)
+    for name, quotations in [
+        ("verbatim", [s.lower() for s in sentences]),
+        ("one word changed", changed),
+        ("not in the texts", questions[:20]),
+    ]:
+        ms, verdicts = [], []
+        for _ in range(rounds):
+            for quotation in quotations:
+                t = time.perf_counter()
+                verdict, _ = checker.check(quotation)
+                ms.append((time.perf_counter() - t) * 1000)
+                verdicts.append(verdict)
+        counts = ", ".join(
+            f"{v} {verdicts.count(v) // rounds}" for v in ("exact", "near", "not_found") if v in verdicts
+        )
+        rows.append(
+            [f"/quote, {name} ({counts})", len(ms), round(percentile(ms), 2), round(percentile(ms, 95), 2)]
+        )
+    return (
+        "(e) researcher features on the corpus, in process (question embedded in the timed path)\n\n"
+        + markdown_table(["what", "runs", "p50 ms", "p95 ms"], rows)
     )
 
 
@@ -401,8 +504,8 @@ def scale_table(settings: Settings, sizes: list[int], questions: list[str], exac
 
 def _sections(value: str) -> str:
     letters = value.replace(",", "").replace(" ", "")
-    if not letters or set(letters) - set("abcd"):
-        raise argparse.ArgumentTypeError(f"{value!r}: give letters from a, b, c, d, e.g. --sections ab")
+    if not letters or set(letters) - set("abcde"):
+        raise argparse.ArgumentTypeError(f"{value!r}: give letters from a, b, c, d, e, e.g. --sections ab")
     return letters
 
 
@@ -413,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400, help="requests per HTTP row (bounded)")
     parser.add_argument("--sizes", default="100000,1000000", help="passage counts for the scale run")
     parser.add_argument(
-        "--sections", type=_sections, default="abcd", help="which tables: any of a, b, c, d ('ab' or 'a,b')"
+        "--sections", type=_sections, default="abcde", help="which tables: any of a to e ('ab' or 'a,b')"
     )
     parser.add_argument("--smoke", action="store_true", help="toy sizes for CI; not a measurement")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
@@ -445,6 +548,9 @@ def main(argv: list[str] | None = None) -> int:
             "b": lambda: http_table(settings.index_dir, questions, requests),
             "c": lambda: indexing_table(settings, first_build_s),
             "d": lambda: scale_table(settings, sizes, questions, 1000 if args.smoke else None),
+            "e": lambda: research_table(
+                settings, questions[:12] if args.smoke else questions, 1 if args.smoke else 3
+            ),
         }
         for key in args.sections:
             print(sections[key](), end="\n\n", flush=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import pytest
 
 from service.config import Settings
 from service.ingest.indexer import build_index
@@ -21,6 +22,7 @@ from service.vector_index import (
     exact_neighbours,
     lists_for,
     recall_at,
+    search_vectors,
 )
 from tests.support import DATA, read_jsonl
 
@@ -88,3 +90,24 @@ def test_an_ivf_built_index_answers_the_core_questions(
     # Approximate search may lose a neighbour now and then, not the answers: at most one core
     # question that exact search answers in the first five falls out of them.
     assert found(ivf) >= found(exact) - 1 >= 0.75 * len(CORE)
+
+
+@pytest.mark.parametrize("exact_max", [0, 10_000], ids=["id-selector", "exact-over-the-selection"])
+def test_a_restricted_search_returns_only_allowed_passages_nearly_as_exact_search_would(
+    exact_max: int,
+) -> None:
+    vectors = embedding_like(6000)
+    index, _ = build_vector_index(vectors, Settings(exact_max_passages=1000, ann_target_recall=0.95))
+    assert hasattr(index, "nprobe"), "an IVF index above the exact threshold"
+    index.make_direct_map()  # as read_vector_index does: stored vectors by id
+    rng = np.random.default_rng(3)
+    queries = calibration_queries(vectors, 30)
+    for allowed in (np.arange(2000, 2040), np.sort(rng.choice(6000, 900, replace=False))):
+        truth = exact_neighbours(vectors[allowed], queries)
+        recalls = []
+        for q, true in zip(queries, truth, strict=True):
+            scores, ids = search_vectors(index, q, 10, allowed=allowed, exact_max=exact_max)
+            assert set(ids.tolist()) <= set(allowed.tolist()) and len(ids) == 10
+            assert np.all(np.diff(scores) <= 1e-6), "best first"
+            recalls.append(len(set(ids.tolist()) & set(allowed[true].tolist())) / 10)
+        assert np.mean(recalls) >= 0.9, (len(allowed), np.mean(recalls))

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-import faiss
 import numpy as np
 
 from service.config import Settings
@@ -19,6 +18,7 @@ from service.retrieval.filters import Selection
 from service.retrieval.lexical import bm25_scores, missing_terms, salient_terms
 from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top
 from service.store import IndexData
+from service.vector_index import search_vectors
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -142,7 +142,13 @@ class Searcher:
         depth = min(max(s.candidates, top_k), allowed)
         if depth == 0:
             return []
-        dense_scores, dense_ids = self._dense(qvec, depth, selection)
+        dense_scores, dense_ids = search_vectors(
+            self.index.chunk_index,
+            qvec,
+            depth,
+            allowed=None if selection is None else selection.chunks,
+            exact_max=s.exact_max_passages,
+        )
         cosine = dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         watch.lap("dense")
 
@@ -176,38 +182,6 @@ class Searcher:
             Hit(chunk=int(i), score=float(score), cosine=self._cosine(qvec, i, cosine))
             for i, score in ranked[:top_k]
         ]
-
-    def _dense(
-        self, qvec: np.ndarray, depth: int, selection: Selection | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Cosines and ids of the ``depth`` nearest passages, among ``selection`` if given.
-
-        A small selection (up to ``exact_max_passages``: one document, a few) is scored
-        exactly from its stored vectors, which costs less than the unfiltered search however
-        large the index. A larger one is searched with a FAISS ID selector; on an IVF index
-        the probe count grows with how much of the index the filter leaves out, so that as many
-        allowed passages are reached as an unfiltered search reaches passages."""
-        index = self.index.chunk_index
-        if selection is None:
-            scores, ids = index.search(qvec[None, :], depth)
-        elif len(selection.chunks) <= self.settings.exact_max_passages:
-            vectors = index.reconstruct_batch(selection.chunks)
-            cos = vectors @ qvec
-            best = top(cos, depth)
-            return cos[best], selection.chunks[best]
-        else:
-            chosen = faiss.IDSelectorBatch(selection.chunks)  # referenced until the search ends
-            ivf: Any = index  # an IVF index (read_vector_index), else a flat one
-            if hasattr(ivf, "nprobe"):
-                share = len(selection.chunks) / ivf.ntotal
-                params: Any = faiss.SearchParametersIVF()
-                params.nprobe = min(ivf.nlist, int(np.ceil(ivf.nprobe / share)))
-            else:
-                params = faiss.SearchParameters()
-            params.sel = chosen
-            scores, ids = index.search(qvec[None, :], depth, params=params)
-        keep = ids[0] >= 0
-        return scores[0][keep], ids[0][keep]
 
     def _rerank(
         self, reranker: Reranker, question: str, ranked: list[tuple[int, float]], n: int
