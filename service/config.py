@@ -171,13 +171,16 @@ class Settings(BaseSettings):
     max_top_k: int = Field(
         20, ge=1, description="Most passages one request may ask for (the contract's limit)."
     )
+    max_quote_chars: int = Field(
+        2000, ge=1, description="Longest quotation POST /quote checks (the contract's limit)."
+    )
     max_body_bytes: int = Field(16_384, ge=1024, description="Largest request body accepted.")
 
     @model_validator(mode="after")
     def _contract_limits_are_fixed(self) -> Settings:
         # The request schemas are built once, at import, from these defaults: a different
         # value would be documented in /docs but not enforced, so it is refused instead.
-        for name in ("max_question_chars", "max_top_k"):
+        for name in ("max_question_chars", "max_top_k", "max_quote_chars"):
             default = type(self).model_fields[name].default
             if getattr(self, name) != default:
                 raise ValueError(

@@ -16,9 +16,9 @@ QUESTION = "What did participants say about funding and political will?"
 
 def test_ask_response_has_the_contract_shape(client: TestClient) -> None:
     body = client.post("/ask", json={"question": QUESTION, "top_k": 3}).json()
-    assert set(body) == {"question", "answer", "unknown_terms", "passages", "took_ms"}
+    assert set(body) == {"question", "answer", "unknown_terms", "passages", "filters", "took_ms"}
     assert body["question"] == QUESTION and body["took_ms"] > 0
-    assert body["unknown_terms"] == []
+    assert body["unknown_terms"] == [] and body["filters"] is None  # no filters asked for
     assert len(body["passages"]) == 3
     for p in body["passages"]:
         assert set(p) == {"text", "score", "citation"}

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from service.errors import DocumentNotFound, IndexUnavailable
 from service.http.errors import ERROR_RESPONSES, validation_error
 from service.http.schemas import (
+    DATE_PATTERN,
     QUESTION_SCHEMA,
     TOP_K_DEFAULT,
     TOP_K_MAX,
@@ -45,6 +46,8 @@ from service.runtime import Runtime
 from service.store import IndexData
 
 router = APIRouter()
+#: A date filter as a query parameter: as in the JSON body, or empty (a plain form sends it so).
+OPTIONAL_DATE = f"^({DATE_PATTERN.strip('^$')})?$"
 
 
 def runtime(request: Request) -> Runtime:
@@ -163,19 +166,33 @@ def search(
     ] = None,
     date_from: Annotated[
         str | None,
-        Query(alias="from", description="Only documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD."),
+        Query(
+            alias="from",
+            pattern=OPTIONAL_DATE,
+            description="Only documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD.",
+        ),
     ] = None,
     date_to: Annotated[
         str | None,
-        Query(alias="to", description="Only documents dated on or before: YYYY, YYYY-MM or YYYY-MM-DD."),
+        Query(
+            alias="to",
+            pattern=OPTIONAL_DATE,
+            description="Only documents dated on or before: YYYY, YYYY-MM or YYYY-MM-DD.",
+        ),
     ] = None,
 ) -> Response:
-    """The same as POST /ask, for links and browsers; filters as query parameters."""
+    """The same as POST /ask, for links and browsers; filters as query parameters (an empty
+    one, as a plain HTML form sends it, is no filter)."""
     try:
         filters = None
-        if doc or kind or source is not None or date_from is not None or date_to is not None:
+        documents, kinds = [d for d in doc or [] if d], [k for k in kind or [] if k]
+        if documents or kinds or source or date_from or date_to:
             filters = FilterSpec(
-                documents=doc or [], kinds=kind or [], source=source, date_from=date_from, date_to=date_to
+                documents=documents,
+                kinds=kinds,
+                source=source or None,
+                date_from=date_from or None,
+                date_to=date_to or None,
             )
         body = AskRequest(question=q, top_k=top_k, filters=filters)
     except ValidationError as exc:

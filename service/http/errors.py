@@ -16,11 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
 from service.errors import DocumentNotFound, IndexUnavailable, InvalidFilter
 from service.http.schemas import ErrorBody
+from service.retrieval.filters import DATE_FORMS
 
 log = logging.getLogger("hsqa.http")
 
@@ -60,6 +62,10 @@ def error_response(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+#: Fields holding a date filter, and the forms they read (service.retrieval.filters).
+DATE_FIELDS = ("from", "to", "date_from", "date_to")
+
+
 def _field(loc: tuple[Any, ...] | list[Any], rename: dict[str, str]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(rename.get(p, p) for p in parts)
@@ -80,6 +86,8 @@ def _readable(
             field = ""
         elif kind == "missing" and not field:
             msg = 'request body is required: send JSON like {"question": "...", "top_k": 5}'
+        elif kind == "string_pattern_mismatch" and field.split(".")[-1] in DATE_FIELDS:
+            msg = f"{err.get('input')!r} is not a date; {DATE_FORMS}"
         elif kind == "model_attributes_type" or (kind == "dict_type" and not field):
             msg = 'request body must be a JSON object like {"question": "...", "top_k": 5}'
             field = ""
@@ -141,6 +149,15 @@ class _TooLarge(Exception):
     pass
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
@@ -161,7 +178,14 @@ def install_error_handlers(app: FastAPI, settings: Settings) -> None:
             return error_response(422, "request body is not valid JSON (it is not UTF-8 text)")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.url.path!r}; see /docs for the API"
-        return error_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; /compare and /quote
+            # have a JSON route (POST) and a page (GET): name every method the path serves.
+            allowed = allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"{request.method} is not served at {request.url.path!r}; use {' or '.join(allowed)}"
+        return error_response(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(DocumentNotFound)
     async def _not_found(request: Request, exc: DocumentNotFound) -> JSONResponse:

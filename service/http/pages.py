@@ -40,7 +40,10 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-router = APIRouter(include_in_schema=False)
+# Pages are HTML, outside the JSON contract; the two that share a path with a JSON route
+# (GET /compare and GET /quote beside the POSTs) are in the schema, so every method of a
+# documented path is documented.
+router = APIRouter(tags=["pages"])
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ NOT_LOADED = (
 )
 
 
-@router.get("/", response_class=HTMLResponse, name="search_page")
+@router.get("/", response_class=HTMLResponse, name="search_page", include_in_schema=False)
 def search_page(
     request: Request, q: str = "", top_k: str | None = None, doc: str = "", to: str = ""
 ) -> HTMLResponse:
@@ -219,7 +222,7 @@ def quote_page(request: Request, text: str = "") -> HTMLResponse:
     return _render(request, "quote.html", text=text, result=result, matches=matches, **form)
 
 
-@router.get("/view/{document_id}", response_class=HTMLResponse, name="view_document")
+@router.get("/view/{document_id}", response_class=HTMLResponse, name="view_document", include_in_schema=False)
 def view_document(
     request: Request, document_id: str, start: str | None = None, end: str | None = None
 ) -> HTMLResponse:

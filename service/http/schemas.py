@@ -11,8 +11,8 @@ from service.retrieval.filters import Filters, date_span
 # The limits of the contract, from the one place settings are defined.
 QUESTION_MAX_CHARS: int = Settings.model_fields["max_question_chars"].default
 TOP_K_MAX: int = Settings.model_fields["max_top_k"].default
+QUOTE_MAX_CHARS: int = Settings.model_fields["max_quote_chars"].default
 TOP_K_DEFAULT = 5
-QUOTE_MAX_CHARS = 2000
 
 
 #: Documented in the OpenAPI schema; enforced by ``check_question`` with readable messages.
@@ -41,6 +41,10 @@ def check_text(value: str, limit: int) -> str:
     return value
 
 
+#: A year, a month or a day; whether the day is on the calendar is checked by ``date_span``.
+DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+
+
 class FilterSpec(BaseModel):
     """Narrow the question to some documents; every part given must hold. Filtering comes
     before ranking: when at least top_k passages match, every passage returned matches."""
@@ -58,13 +62,17 @@ class FilterSpec(BaseModel):
     )
     date_from: str | None = Field(
         None,
+        pattern=DATE_PATTERN,
         description="Documents dated on or after this: a year (2000), a month (2000-08) or a day "
         "(2000-08-02). A document dated only by year matches any date in that year. Undated "
         "documents are left out of a date filter, and the response says how many.",
         examples=["2000"],
     )
     date_to: str | None = Field(
-        None, description="Documents dated on or before this (same forms).", examples=["2004"]
+        None,
+        pattern=DATE_PATTERN,
+        description="Documents dated on or before this (same forms).",
+        examples=["2004"],
     )
 
     @field_validator("date_from", "date_to")

@@ -22,6 +22,7 @@ from service.errors import InvalidFilter
 from service.store import Document, IndexData
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATE_FORMS = "write a year (2005), a month (2005-03) or a day (2005-03-14)"
 
 
 def date_span(value: str) -> tuple[date, date]:
@@ -29,9 +30,7 @@ def date_span(value: str) -> tuple[date, date]:
     ValueError, saying which forms are read, for anything else."""
     m = _DATE.match(value.strip())
     if not m:
-        raise ValueError(
-            f"{value!r} is not a date; write a year (2005), a month (2005-03) or a day (2005-03-14)"
-        )
+        raise ValueError(f"{value!r} is not a date; {DATE_FORMS}")
     year, month, day = int(m[1]), m[2], m[3]
     try:
         if month is None:
