@@ -7,6 +7,11 @@ corpus into a temporary index, starts uvicorn (one worker) as a child process, a
 GET /documents/{id} until ``--requests`` are done or ``--max-seconds`` pass, whichever comes
 first. It prints requests, failures, latency p50/p95/p99 and the server's resident memory
 after start, after 1,000 requests and at the end, then stops the server by PID.
+
+``--burst N [--rounds R]`` instead sends N POST /ask requests at the same moment (N threads
+released together), R times: it prints how many got 200, 503 (shed, with Retry-After) or
+anything else, transport errors (timeouts, resets), p50/p99 of the 200s and the server's
+memory before and after. A server that sheds load answers only 200s and 503s.
 """
 
 from __future__ import annotations
@@ -35,8 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--max-seconds", type=float, default=600.0)
+    parser.add_argument("--burst", type=int, help="clients sending one request each at the same moment")
+    parser.add_argument("--rounds", type=int, default=5, help="bursts to send (with --burst)")
     args = parser.parse_args(argv)
     questions = [q["question"] for q in load_questions(ROOT / "eval" / "questions.jsonl")]
+    if args.burst:
+        return burst(args.burst, args.rounds, questions)
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
@@ -104,6 +113,54 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print("first failures:", failures[:5])
     return 1 if failures else 0
+
+
+def burst(clients: int, rounds: int, questions: list[str]) -> int:
+    """``clients`` simultaneous POST /ask, ``rounds`` times, against a fresh server."""
+    statuses: dict[str, int] = {}
+    ok_ms: list[float] = []
+    retry_after: set[str] = set()
+    lock = threading.Lock()
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
+        build_index(Settings(index_dir=index_dir), progress=False)
+        with running_service(index_dir) as (url, server):  # HSQA_* settings pass through
+            wait_ready(url, server)
+            rss = {"before": memory_mib(server.pid)[0]}
+            for round_ in range(rounds):
+                gate = threading.Barrier(clients)
+
+                def one(i: int, gate: threading.Barrier) -> None:
+                    with httpx.Client(base_url=url, timeout=30) as c:
+                        gate.wait()
+                        t = time.perf_counter()
+                        try:
+                            r = c.post("/ask", json={"question": questions[i % len(questions)]})
+                            key = str(r.status_code)
+                            if r.status_code == 503:
+                                retry_after.add(r.headers.get("retry-after", "missing"))
+                        except httpx.HTTPError as exc:
+                            key = type(exc).__name__
+                        with lock:
+                            statuses[key] = statuses.get(key, 0) + 1
+                            if key == "200":
+                                ok_ms.append((time.perf_counter() - t) * 1000)
+
+                threads = [threading.Thread(target=one, args=(i, gate)) for i in range(clients)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                rss[f"after round {round_ + 1}"] = memory_mib(server.pid)[0]
+    q = statistics.quantiles(ok_ms, n=100, method="inclusive") if len(ok_ms) > 1 else [0.0] * 99
+    print(
+        f"{rounds} bursts of {clients} simultaneous POST /ask: "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+    )
+    print(f"Retry-After on the 503s: {sorted(retry_after) or 'none'}")
+    print(f"200s: p50 {statistics.median(ok_ms):.1f} ms, p99 {q[98]:.1f} ms, max {max(ok_ms):.1f} ms")
+    print("resident memory (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
+    return 0 if set(statuses) <= {"200", "503"} else 1
 
 
 if __name__ == "__main__":

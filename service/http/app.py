@@ -17,6 +17,7 @@ from fastapi_offline import FastAPIOffline
 from service.config import Settings
 from service.http import admin, api, pages
 from service.http.errors import install_error_handlers
+from service.http.shedding import LoadShedder
 from service.http.telemetry import Metrics, Telemetry
 from service.reload import Reloader
 from service.runtime import Runtime
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.metrics = metrics
     install_error_handlers(app, settings)
+    # Shed before a body is read; telemetry, outermost, counts the 503s with the rest.
+    app.add_middleware(LoadShedder, limit=settings.max_in_flight)
     app.add_middleware(Telemetry, metrics=metrics, log_questions=settings.log_questions)
 
     app.include_router(api.router)
