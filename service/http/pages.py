@@ -6,6 +6,7 @@ Jinja2 autoescaping renders every piece of corpus text and every query as text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from service.errors import IndexUnavailable, InvalidFilter
 from service.http.api import answer_question, check_quote, compare_question
@@ -166,27 +167,48 @@ def search_page(
     )
 
 
+def _page_request(
+    request: Request,
+    template: str,
+    form: dict[str, Any],
+    field: str,
+    value: str,
+    what: str,
+    build: Callable[[str], BaseModel],
+    run: Callable[[Request, Any], Any],
+) -> Any:
+    """The result of a page's one request, or the page itself saying why there is none: 422
+    for bad input (the value kept in the form, cut to the limit), 503 without an index."""
+    limit = form["max_chars"]
+    try:
+        body = build(value)
+    except ValidationError as exc:
+        notice = f"The {what} {_message(exc)}."
+        return _render(request, template, 422, **{field: value[:limit]}, notice=notice, **form)
+    try:
+        return run(request, body)
+    except IndexUnavailable:
+        return _render(request, template, 503, **{field: value}, notice=NOT_LOADED, **form)
+
+
 @router.get("/compare", response_class=HTMLResponse, name="compare_page")
 def compare_page(request: Request, q: str = "") -> HTMLResponse:
     """One question put to every text: a column each, oldest first."""
     form: dict[str, Any] = {"max_chars": QUESTION_MAX_CHARS}
     if not q.strip():
         return _render(request, "compare.html", q="", **form)
-    try:
-        body = CompareRequest(question=q)
-    except ValidationError as exc:
-        return _render(
-            request,
-            "compare.html",
-            422,
-            q=q[:QUESTION_MAX_CHARS],
-            notice=f"The question {_message(exc)}.",
-            **form,
-        )
-    try:
-        result = compare_question(request, body)
-    except IndexUnavailable:
-        return _render(request, "compare.html", 503, q=q, notice=NOT_LOADED, **form)
+    result = _page_request(
+        request,
+        "compare.html",
+        form,
+        "q",
+        q,
+        "question",
+        lambda v: CompareRequest(question=v),
+        compare_question,
+    )
+    if isinstance(result, HTMLResponse):
+        return result
     return _render(request, "compare.html", q=q, result=result, **form)
 
 
@@ -197,21 +219,11 @@ def quote_page(request: Request, text: str = "") -> HTMLResponse:
     form: dict[str, Any] = {"max_chars": QUOTE_MAX_CHARS}
     if not text.strip():
         return _render(request, "quote.html", text="", **form)
-    try:
-        body = QuoteRequest(text=text)
-    except ValidationError as exc:
-        return _render(
-            request,
-            "quote.html",
-            422,
-            text=text[:QUOTE_MAX_CHARS],
-            notice=f"The quotation {_message(exc)}.",
-            **form,
-        )
-    try:
-        result = check_quote(request, body)
-    except IndexUnavailable:
-        return _render(request, "quote.html", 503, text=text, notice=NOT_LOADED, **form)
+    result = _page_request(
+        request, "quote.html", form, "text", text, "quotation", lambda v: QuoteRequest(text=v), check_quote
+    )
+    if isinstance(result, HTMLResponse):
+        return result
     matches = [
         {
             **m.model_dump(),

@@ -97,7 +97,9 @@ class FilterSpec(BaseModel):
         )
 
 
-class AskRequest(BaseModel):
+class QuestionBody(BaseModel):
+    """A request carrying a question (POST /ask, POST /compare)."""
+
     model_config = ConfigDict(extra="ignore")
 
     question: str = Field(
@@ -106,6 +108,14 @@ class AskRequest(BaseModel):
         "not only whitespace.",
         examples=["What three priorities did Sadako Ogata name for human security?"],
     )
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return check_question(value)
+
+
+class AskRequest(QuestionBody):
     top_k: int = Field(
         TOP_K_DEFAULT,
         ge=1,
@@ -123,11 +133,6 @@ class AskRequest(BaseModel):
         if isinstance(value, float) and value.is_integer():
             return int(value)
         return value
-
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return check_question(value)
 
 
 class Citation(BaseModel):
@@ -193,24 +198,12 @@ class AskResponse(BaseModel):
     took_ms: float
 
 
-class CompareRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    question: str = Field(
-        json_schema_extra=QUESTION_SCHEMA,
-        description=f"A question in plain language, 1 to {QUESTION_MAX_CHARS} characters.",
-        examples=["How is human security defined?"],
-    )
+class CompareRequest(QuestionBody):
     documents: list[str] | None = Field(
         None,
         description="Document ids to compare (GET /documents lists them); all when left out.",
         max_length=100,
     )
-
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return check_question(value)
 
 
 class DocumentAnswer(BaseModel):
