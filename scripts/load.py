@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             counter = itertools.count()
             latencies: list[float] = []
             failures: list[str] = []
+            shed: list[int] = []
             deadline = time.monotonic() + args.max_seconds
 
             def worker(seed: int) -> None:
@@ -79,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
                                 r = c.get("/", params={"q": q})
                             else:
                                 r = c.get(f"/documents/{doc_ids[n % len(doc_ids)]}")
-                            ok = r.status_code == 200
+                            ok = r.status_code in (200, 503)  # 503: shed at capacity, with Retry-After
                             why = f"{r.status_code} {r.request.url.path}"
+                            if r.status_code == 503:
+                                with lock:
+                                    shed.append(n)
                         except httpx.HTTPError as exc:
                             ok, why = False, repr(exc)
                         with lock:
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.clients} clients, {len(latencies)} requests in {elapsed:.1f} s "
         f"({len(latencies) / elapsed:.1f} req/s), "
-        f"{len(failures)} failures"
+        f"{len(failures)} failures, {len(shed)} shed (503: more than HSQA_MAX_IN_FLIGHT in flight)"
     )
     print(
         f"latency ms: p50 {statistics.median(latencies):.1f}, p95 {q[94]:.1f}, p99 {q[98]:.1f}, "

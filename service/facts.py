@@ -157,7 +157,9 @@ class Facts:
         folder = build_dir / FOLDER
 
         def vocabulary(name: str) -> Vocabulary:
-            return Vocabulary(tuple(json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))))
+            loaded = Vocabulary(tuple(json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))))
+            _ = loaded.ids  # built now, not by the first request
+            return loaded
 
         return cls(
             terms=vocabulary("terms"),

@@ -244,7 +244,7 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
         problems.append(f"{len(sentences)} sentences, {len(sentence_vectors)} sentence vectors")
     if problems:
         raise IndexUnavailable(f"index at {build} is inconsistent: {'; '.join(problems)}; {BUILD_HINT}")
-    return IndexData(
+    index = IndexData(
         path=build,
         manifest=manifest,
         documents={d.id: d for d in docs},
@@ -256,3 +256,6 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
         facts=facts,
         document_order=[d.id for d in docs],
     )
+    # Derived tables, built here once so that no request builds (or waits on) them.
+    _ = index.ordinal_of, index.chunk_ranges, index.chunk_counts
+    return index

@@ -89,3 +89,32 @@ def test_a_quotation_is_found_verbatim_nearly_or_not_at_all() -> None:
     assert verdict == "near" and 0.85 <= near.similarity < 1
     assert [(d.quoted, d.text) for d in near.differences] == [("headed", "led")]
     assert checker.check("The cat sat on the mat in Zanzibar") == ("not_found", [])
+
+
+def test_a_text_with_no_passages_is_selected_without_failing() -> None:
+    index = small_index(OGATA_TEXT)
+    cover = Document(id="cover", file="cover.txt", title="Cover", text="Human Security Now\n")
+    index.documents["cover"] = cover
+    index.document_order.append("cover")
+    selection = select(index, Filters(kinds=("text",)))
+    assert selection.documents == ("small", "cover") and len(selection.chunks) == len(index.chunks)
+
+
+@pytest.mark.parametrize(
+    "quotation",
+    [
+        "adako Ogata led the UN",  # starts inside a word
+        "Ogata led the UN refugee agen",  # ends inside a word
+        "She said that peoples must be protected",  # 'people' is not 'peoples'
+    ],
+)
+def test_part_of_a_word_is_never_a_verbatim_match(quotation: str) -> None:
+    verdict, _ = QuoteChecker(small_index(OGATA_TEXT)).check(quotation)
+    assert verdict != "exact"
+
+
+def test_apostrophes_inside_words_count_and_quotation_marks_do_not() -> None:
+    assert normalise("people's")[0] != normalise("peoples")[0]
+    assert normalise("it’s")[0] == normalise("it's")[0] == "it's"
+    assert normalise("“ Human security ”")[0] == "human security"
+    assert normalise('he said " we must')[0] == "he said we must"

@@ -56,16 +56,18 @@ def test_question_logging_is_opt_in(settings: Settings, caplog: pytest.LogCaptur
 
 
 def test_simultaneous_identical_questions_get_identical_answers(client: TestClient) -> None:
-    def ask(_: int) -> str:
-        body = client.post(
-            "/ask", json={"question": "Why did Canada intervene in Kosovo?", "top_k": 10}
-        ).json()
-        body.pop("took_ms")
-        return json.dumps(body, sort_keys=True)
+    def ask(_: int) -> tuple[int, str]:
+        r = client.post("/ask", json={"question": "Why did Canada intervene in Kosovo?", "top_k": 10})
+        body = r.json()
+        body.pop("took_ms", None)
+        return r.status_code, json.dumps(body, sort_keys=True)
 
+    # More clients than HSQA_MAX_IN_FLIGHT: some are shed (503), every answer given is the same.
     with ThreadPoolExecutor(max_workers=16) as pool:
-        answers = set(pool.map(ask, range(48)))
-    assert len(answers) == 1
+        results = list(pool.map(ask, range(48)))
+    assert {status for status, _ in results} <= {200, 503}
+    answers = {body for status, body in results if status == 200}
+    assert len(answers) == 1 and sum(status == 200 for status, _ in results) >= 8
 
 
 @pytest.mark.parametrize(

@@ -193,3 +193,18 @@ def test_the_search_page_keeps_its_filters_in_the_url(client: TestClient) -> Non
 def test_every_page_has_one_level_one_heading(client: TestClient) -> None:
     for url in ["/", "/compare", "/quote", "/?q=human+security", f"/view/{KOBE}"]:
         assert client.get(url).text.count("<h1") == 1, url
+
+
+def test_a_quotation_that_turns_insecurity_into_security_is_not_verbatim(client: TestClient) -> None:
+    body = client.post("/quote", json={"text": "security arises more from worries about daily life"}).json()
+    assert body["verdict"] != "exact"
+    for match in body["matches"]:
+        assert {"quoted": "security", "text": "insecurity"} in match["differences"], match
+
+
+def test_compare_looks_names_up_as_asking_does(client: TestClient) -> None:
+    # The texts say 'NGOs'; /ask finds them, so a text is not 'silent' on an NGO question.
+    rows = client.post("/compare", json={"question": "What role does an NGO play in human security?"}).json()[
+        "documents"
+    ]
+    assert any(row["reason"] != "unknown_terms" for row in rows)

@@ -122,7 +122,8 @@ def answer_question(request: Request, body: AskRequest) -> AskResponse:
     started = time.perf_counter()
     searcher = runtime(request).require_searcher()
     index = searcher.index
-    selection = select(index, body.filters.core()) if body.filters else None
+    filters = body.filters.core() if body.filters else None
+    selection = select(index, filters) if filters is not None and not filters.empty else None
     result = searcher.search(body.question, body.top_k, selection=selection)
     return AskResponse(
         question=result.question,

@@ -152,10 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     except httpx.HTTPError as exc:
         print(f"hsqa: cannot reach {args.url} ({exc}); start it with `make serve`", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    body = response.json()
+    try:
+        body = response.json()
+    except ValueError:
+        print(
+            f"hsqa: {args.url or 'the local app'} answered {response.status_code} without JSON; "
+            "is it this service?",
+            file=sys.stderr,
+        )
+        return EXIT_UNAVAILABLE
     if response.status_code != 200:
         print(f"hsqa: {body.get('detail', response.text)}", file=sys.stderr)
-        return EXIT_BAD_INPUT if response.status_code == 422 else EXIT_UNAVAILABLE
+        return EXIT_BAD_INPUT if 400 <= response.status_code < 500 else EXIT_UNAVAILABLE
     if args.json:
         print(json.dumps(body, ensure_ascii=False, indent=2))
     elif args.command == "compare":

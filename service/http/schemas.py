@@ -201,7 +201,7 @@ class AskResponse(BaseModel):
 class CompareRequest(QuestionBody):
     documents: list[str] | None = Field(
         None,
-        description="Document ids to compare (GET /documents lists them); all when left out.",
+        description="Document ids to compare (GET /documents lists them); all when left out or empty.",
         max_length=100,
     )
 

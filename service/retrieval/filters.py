@@ -128,6 +128,6 @@ def select(index: IndexData, filters: Filters) -> Selection:
             and Filters(filters.documents, filters.kinds, filters.source).allows(index.documents[d])
         )
     ranges = index.chunk_ranges
-    ids = [np.arange(*ranges[d], dtype=np.int64) for d in chosen]
+    ids = [np.arange(*ranges.get(d, (0, 0)), dtype=np.int64) for d in chosen]  # a text may have no passage
     chunks = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
     return Selection(chunks=chunks, documents=tuple(chosen), undated_left_out=undated)

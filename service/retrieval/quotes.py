@@ -33,17 +33,24 @@ NEAR_SIMILARITY = 0.85
 MAX_MATCHES = 5
 
 # Quotation marks of every kind are left out (a quotation copied without the text's inner
-# quotes, or with other ones, is still verbatim); every dash is a hyphen.
-_QUOTE_MARKS = "'\"‘’‚‛′`“”„‟″«»‹›"
+# quotes, or with other ones, is still verbatim); an apostrophe inside a word is kept, as one
+# straight apostrophe ("people's" is not "peoples", "it's" not "its"); every dash is a hyphen.
+_APOSTROPHES = "'’′‛`"
+_QUOTE_MARKS = _APOSTROPHES + '"‘‚“”„‟″«»‹›'
 _FOLD = str.maketrans(dict.fromkeys(_QUOTE_MARKS, "") | dict.fromkeys("‐‑‒–—―−", "-") | {"\u00a0": " "})
 
 Verdict = Literal["exact", "near", "not_found"]
 
 
+def _inside_word(text: str, i: int) -> bool:
+    return 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
-    """``text`` case-folded, without quotation marks (curly or straight), every dash a hyphen,
-    an ellipsis character three dots and every run of whitespace one space; and for each
-    character of the result (plus one past the end) the offset in ``text`` it came from."""
+    """``text`` case-folded, without quotation marks (curly or straight; an apostrophe inside
+    a word stays, straight), every dash a hyphen, an ellipsis character three dots and every
+    run of whitespace one space, none at either end; and for each character of the result
+    (plus one past the end) the offset in ``text`` it came from."""
     out: list[str] = []
     offsets: list[int] = []
     in_space = False
@@ -54,8 +61,13 @@ def normalise(text: str) -> tuple[str, list[int]]:
                 offsets.append(i)
             in_space = True
             continue
+        if ch in _APOSTROPHES and _inside_word(text, i):
+            folded = "'"
+        else:
+            folded = "..." if ch == "…" else ch.translate(_FOLD).casefold()
+        if not folded:
+            continue  # a quotation mark: as if it were not there
         in_space = False
-        folded = "..." if ch == "…" else ch.translate(_FOLD).casefold()
         out.append(folded)
         offsets.extend([i] * len(folded))
     normal = "".join(out)
@@ -99,24 +111,42 @@ def _differences(quote: str, found: str) -> tuple[Difference, ...]:
     )
 
 
+def _is_mark(text: str, i: int) -> bool:
+    """A quotation mark (not an apostrophe inside a word) at ``text[i]``."""
+    return text[i] in _QUOTE_MARKS and not (text[i] in _APOSTROPHES and _inside_word(text, i))
+
+
 def _balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
     """Take in the quotation mark that closes (or opens) one inside [start, end), so a match
     ending in 'freedom from “fear' cites 'freedom from “fear”'."""
-    if sum(ch in _QUOTE_MARKS for ch in text[start:end]) % 2:
-        if end < len(text) and text[end] in _QUOTE_MARKS:
+    if sum(_is_mark(text, i) for i in range(start, end)) % 2:
+        if end < len(text) and _is_mark(text, end):
             return start, end + 1
-        if start > 0 and text[start - 1] in _QUOTE_MARKS:
+        if start > 0 and _is_mark(text, start - 1):
             return start - 1, end
     return start, end
 
 
 def _to_word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen [start, end) of ``text`` to whole words."""
+    """[start, end) of ``text`` without whitespace at its ends, then widened to whole words."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
     while start > 0 and not text[start - 1].isspace():
         start -= 1
     while end < len(text) and not text[end].isspace():
         end += 1
     return start, end
+
+
+def _whole_words(window: str, at: int, length: int) -> bool:
+    """True if ``window[at:at + length]`` neither starts nor ends inside a word: 'security'
+    is not verbatim in 'insecurity'."""
+    before = at == 0 or not (window[at - 1].isalnum() and window[at].isalnum())
+    last = at + length - 1
+    after = last + 1 >= len(window) or not (window[last].isalnum() and window[last + 1].isalnum())
+    return before and after
 
 
 class QuoteChecker:
@@ -143,16 +173,21 @@ class QuoteChecker:
             window, offsets = normalise(text[lo:hi])
             at = window.find(quote)
             while at >= 0:
-                start, end = _balance_quotes(text, lo + offsets[at], lo + offsets[at + len(quote) - 1] + 1)
-                exact.setdefault((chunk.document_id, start), self._match(chunk.document_id, start, end))
+                if _whole_words(window, at, len(quote)):
+                    start, end = _balance_quotes(
+                        text, lo + offsets[at], lo + offsets[at + len(quote) - 1] + 1
+                    )
+                    exact.setdefault((chunk.document_id, start), self._match(chunk.document_id, start, end))
                 at = window.find(quote, at + 1)
             if exact:
                 continue
             aligned = fuzz.partial_ratio_alignment(quote, window)
-            if aligned is None or aligned.score / 100 < NEAR_SIMILARITY:
+            # A window shorter than the quotation aligns inside it and would score 100.
+            similarity = (aligned.score / 100) * min(1.0, len(window) / len(quote)) if aligned else 0.0
+            if aligned is None or similarity < NEAR_SIMILARITY:
                 continue
             start, end = lo + offsets[aligned.dest_start], lo + offsets[max(aligned.dest_end - 1, 0)] + 1
-            start, end = _to_word_bounds(text, start, end)
+            start, end = _balance_quotes(text, *_to_word_bounds(text, start, end))
             found = text[start:end]
             near.setdefault(
                 (chunk.document_id, start),
@@ -161,8 +196,8 @@ class QuoteChecker:
                     start,
                     end,
                     verdict="near",
-                    similarity=round(aligned.score / 100, 3),
-                    differences=_differences(normalise(quotation)[0], normalise(found)[0]),
+                    similarity=round(similarity, 3),
+                    differences=_differences(quote, normalise(found)[0]),
                 ),
             )
         if exact:

@@ -9,13 +9,14 @@ from typing import Literal
 
 import numpy as np
 
+from service.analysis import analyze
 from service.config import Settings
 from service.models.answer_model import AnswerModel
 from service.models.embedding import Encoder
 from service.models.reranking import Reranker
 from service.retrieval.answering import Candidate, SentenceTable, candidate_features
 from service.retrieval.filters import Selection
-from service.retrieval.lexical import bm25_scores, missing_terms, salient_terms
+from service.retrieval.lexical import bm25_scores, lookup_forms, missing_terms, salient_terms
 from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top
 from service.store import IndexData
 from service.vector_index import search_vectors
@@ -212,8 +213,14 @@ class Searcher:
         return candidate_features(self.sentences, question, qvec, passages, unknown)
 
     def unmentioned_terms(self, question: str, document_id: str) -> list[str]:
-        """The question's names and numbers one document never mentions, in any form."""
-        return [t for t in salient_terms(question) if not self.sentences.document_mentions(document_id, t)]
+        """The question's names and numbers one document never mentions under any of the forms
+        ``unknown_terms`` looks up for the whole index ('NGO' is found as 'NGOs')."""
+        return [
+            term
+            for term in salient_terms(question)
+            if analyze([term])[0]  # a word the analyzer drops (a single letter) cannot be looked up
+            and not any(self.sentences.document_mentions(document_id, form) for form in lookup_forms(term))
+        ]
 
     def answer(
         self, question: str, qvec: np.ndarray, hits: list[Hit], document_id: str | None = None
