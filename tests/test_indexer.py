@@ -22,7 +22,7 @@ def test_manifest_describes_the_build(built_index: Path) -> None:
         384,
         256,
     )
-    assert m.chunking == {"target_chars": 700, "max_chars": 1100, "overlap_sentences": 1}
+    assert m.chunking == Settings().chunking.model_dump(), "the manifest records what the build used"
     assert m.counts.documents == 5
     assert m.counts.chunks == sum(d.chunks for d in m.documents.values()) > 50
     assert all(len(d.sha256) == 64 for d in m.documents.values())
