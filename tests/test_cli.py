@@ -29,6 +29,7 @@ def live_url(built_index: Path) -> Iterator[str]:
 @pytest.fixture()
 def local_index(built_index: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HSQA_INDEX_DIR", str(built_index))
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: table cells on one line each
     return built_index
 
 
