@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 import bm25s
@@ -64,3 +65,15 @@ def name_forms(word: str) -> frozenset[str]:
     return frozenset(
         {w} | {w[: -len(e)] for e in _NAME_ENDINGS if w.endswith(e) and len(w) - len(e) >= _MIN_STEM}
     )
+
+
+def written_forms(text: str) -> frozenset[str]:
+    """The words of a text in their written forms (lower-cased, not stemmed: Snowball makes
+    'United' and 'Unit' one word) with each one's ``name_forms``: what ``mentions`` reads."""
+    return frozenset(f for w in set(WORD.findall(text)) for f in name_forms(w))
+
+
+def mentions(forms: AbstractSet[str], term: str) -> bool:
+    """True if a text with these ``written_forms`` holds ``term`` (any case) or a form of it
+    ('Japan' for 'Japanese', 'Canada' for 'Canadian', 'Networks' for 'Network')."""
+    return bool(name_forms(term) & forms)

@@ -182,7 +182,7 @@ class Settings(BaseSettings):
         description="Requests one server process works on at once (default 4 per CPU core); beyond it "
         "a request gets 503 with Retry-After at once instead of a place in an unbounded queue (probes "
         "are never refused). Measured on 2 cores: 256 simultaneous requests, p99 of the 200s 0.64 s "
-        "at 4, 1.0 s at 8, 3.4 s at 32 (BENCHMARKS.md).",
+        "at 4, 0.8-1.0 s at 8, 3.4 s at 32 (BENCHMARKS.md).",
     )
 
     @model_validator(mode="after")

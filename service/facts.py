@@ -6,8 +6,10 @@ time (``service.ingest.sentence_facts``) so that answering a question only reads
 - ``sentence_words``, ``chunk_words``: the term ids of each sentence and each passage.
 - ``names``, ``sentence_names``: the lower-cased capitalised words each sentence uses past its
   start (the names it gives).
-- ``forms``, ``document_forms``: the written word forms (``analysis.name_forms``) of each
-  document and its catalogue entry, for telling whether a document mentions a question's name.
+- ``forms``, ``document_forms``, ``sentence_forms``, ``gap_forms``, ``chunk_forms``: the
+  written word forms (``analysis.written_forms``) of each document with its catalogue entry,
+  each sentence, the text between a sentence and the next in its document, and each passage,
+  for telling whether a text mentions a question's name.
 - ``sentence_links``: per sentence, the sentence it refers back to (``head``: itself unless it
   opens with a pronoun its predecessor resolves) and the rows its quoted span runs over.
 - ``sentence_flags``: bit flags of what each sentence is and states (``Flag``).
@@ -30,6 +32,15 @@ import numpy as np
 from service.analysis import name_forms
 
 FOLDER = "facts"
+RAGGED = (
+    "sentence_words",
+    "chunk_words",
+    "sentence_names",
+    "document_forms",
+    "sentence_forms",
+    "gap_forms",
+    "chunk_forms",
+)
 
 
 class Flag(enum.IntFlag):
@@ -106,6 +117,9 @@ class Facts:
     sentence_names: Ragged
     forms: Vocabulary
     document_forms: Ragged  # per document ordinal, sorted
+    sentence_forms: Ragged  # per sentence
+    gap_forms: Ragged  # per sentence: the text after it, up to the next sentence of its document
+    chunk_forms: Ragged  # per passage
     sentence_links: np.ndarray  # (sentences, 3) int32: head, first and last row of its quoted span
     sentence_flags: np.ndarray  # uint8 per sentence, ``Flag`` bits
 
@@ -126,17 +140,29 @@ class Facts:
         tid = self.terms.ids.get(token)
         return tid is not None and int(self.document_frequency[tid]) > 0
 
+    def form_ids(self, term: str) -> frozenset[int]:
+        """The ids of the forms under which a text would hold ``term`` (``analysis.mentions``)."""
+        return frozenset(i for f in name_forms(term) if (i := self.forms.ids.get(f)) is not None)
+
     def document_mentions(self, ordinal: int, term: str) -> bool:
         """True if document ``ordinal`` (or its catalogue entry) holds ``term`` in any case or
-        form ('Japan' for 'Japanese'): the rule of ``service.retrieval.lexical.TextWords``."""
+        form ('Japan' for 'Japanese'): the rule of ``analysis.mentions``."""
         held = self.document_forms.row(ordinal)
-        for form in name_forms(term):
-            fid = self.forms.ids.get(form)
-            if fid is not None:
-                at = int(np.searchsorted(held, fid))
-                if at < len(held) and int(held[at]) == fid:
-                    return True
+        for fid in self.form_ids(term):
+            at = int(np.searchsorted(held, fid))
+            if at < len(held) and int(held[at]) == fid:
+                return True
         return False
+
+    def window_forms(self, first: int, last: int) -> set[int]:
+        """The form ids of the text from sentence ``first`` through sentence ``last`` (one
+        document), the text between them included."""
+        held: set[int] = set()
+        for row in range(first, last + 1):
+            held.update(self.sentence_forms.row(row).tolist())
+            if row < last:
+                held.update(self.gap_forms.row(row).tolist())
+        return held
 
     def save(self, build_dir: Path) -> None:
         folder = build_dir / FOLDER
@@ -144,7 +170,7 @@ class Facts:
         for name in ("terms", "names", "forms"):
             vocabulary: Vocabulary = getattr(self, name)
             (folder / f"{name}.json").write_text(json.dumps(vocabulary.strings, ensure_ascii=False))
-        for name in ("sentence_words", "chunk_words", "sentence_names", "document_forms"):
+        for name in RAGGED:
             ragged: Ragged = getattr(self, name)
             ragged.save(folder, name)
         np.save(folder / "document_frequency.npy", self.document_frequency.astype(np.int32))
@@ -171,6 +197,9 @@ class Facts:
             sentence_names=Ragged.load(folder, "sentence_names"),
             forms=vocabulary("forms"),
             document_forms=Ragged.load(folder, "document_forms"),
+            sentence_forms=Ragged.load(folder, "sentence_forms"),
+            gap_forms=Ragged.load(folder, "gap_forms"),
+            chunk_forms=Ragged.load(folder, "chunk_forms"),
             sentence_links=np.load(folder / "sentence_links.npy", mmap_mode="r"),
             sentence_flags=np.load(folder / "sentence_flags.npy", mmap_mode="r"),
         )
@@ -180,9 +209,15 @@ class Facts:
         found = []
         if len(self.document_forms) != documents:
             found.append(f"name forms for {len(self.document_forms)} documents")
-        if len(self.chunk_words) != chunks or self.passages != chunks:
+        if len(self.chunk_words) != chunks or len(self.chunk_forms) != chunks or self.passages != chunks:
             found.append(f"word tables for {len(self.chunk_words)} passages")
-        lengths = {len(self.sentence_words), len(self.sentence_names), len(self.sentence_links)}
+        lengths = {
+            len(self.sentence_words),
+            len(self.sentence_names),
+            len(self.sentence_links),
+            len(self.sentence_forms),
+            len(self.gap_forms),
+        }
         if lengths != {sentences} or len(self.sentence_flags) != sentences:
             found.append(f"sentence facts for {sorted(lengths)} sentences")
         if len(self.document_frequency) != len(self.terms.strings):

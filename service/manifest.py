@@ -18,8 +18,9 @@ from service.errors import IndexUnavailable
 #: Bump when what a build holds, or how it is read, changes; an index of another version is
 #: refused and must be rebuilt. 2: acronym plurals singular in BM25 (analysis.analyze);
 #: unmarked footnotes are noise (chunking). 3: sentence facts, word and name tables, document
-#: frequencies stored at build time (service.facts); a typed manifest.
-FORMAT_VERSION = 3
+#: frequencies stored at build time (service.facts); a typed manifest. 4: the written forms of
+#: every sentence, gap and passage stored too (the answer stage's name checks only read).
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 BUILD_HINT = "build it with `hsqa-build-index --corpus corpus --index index` (or `make index`)"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import analyze
-from service.retrieval.lexical import TextWords, lookup_forms, missing_terms, salient_terms
+from service.analysis import analyze, mentions, written_forms
+from service.retrieval.lexical import lookup_forms, missing_terms, salient_terms
 
-TEXT = TextWords.of(
+TEXT = written_forms(
     "Canada and Japan's envoys met the United Nations in Ottawa in 1999 to form a network "
     "with Australia, Nigeria and Cambodia"
 )
@@ -34,7 +34,7 @@ TEXT = TextWords.of(
     ],
 )
 def test_which_names_a_text_mentions(term: str, mentioned: bool) -> None:
-    assert TEXT.mentions(term) is mentioned
+    assert mentions(TEXT, term) is mentioned
 
 
 def test_names_are_capitalised_words_past_the_first_and_numbers_not_titles_or_stop_words() -> None:

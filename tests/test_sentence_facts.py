@@ -100,3 +100,13 @@ def test_facts_survive_a_save_and_load(built, tmp_path: Path) -> None:  # type: 
         assert loaded.sentence_words.row(row).tolist() == facts.sentence_words.row(row).tolist()
     assert np.array_equal(loaded.sentence_links, facts.sentence_links)
     assert np.array_equal(loaded.sentence_flags, facts.sentence_flags)
+
+
+def test_the_written_forms_of_sentences_and_passages_tell_which_names_they_mention(built) -> None:  # type: ignore[no-untyped-def]
+    facts, texts = built
+    idea = row_of(texts, "It was a new idea")
+    assert facts.form_ids("Japan") & facts.window_forms(idea, idea), "'Japanese' mentions Japan"
+    assert not facts.form_ids("Ogata") & facts.window_forms(idea, idea)
+    assert facts.form_ids("Ogata") & facts.window_forms(idea - 2, idea), "a window spans its sentences"
+    assert facts.form_ids("Ogata") & set(facts.chunk_forms.row(0).tolist())
+    assert facts.form_ids("Zanzibar") == frozenset()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from service.analysis import WORD, analyze, name_forms
+from service.analysis import analyze, written_forms
 from service.facts import Facts, Flag, Ragged, Vocabulary
 from service.ingest.cues import (
     capitalised_words,
@@ -118,9 +118,13 @@ def build_facts(
     document_forms = []
     for doc in documents:
         about = (doc.title, doc.author, doc.date, doc.note)
-        text = "\n".join([doc.text, *(x for x in about if x)])
-        document_forms.append({f for w in set(WORD.findall(text)) for f in name_forms(w)})
-    forms = Vocabulary(tuple(sorted(set().union(*document_forms))))
+        document_forms.append(written_forms("\n".join([doc.text, *(x for x in about if x)])))
+    forms = Vocabulary(tuple(sorted(frozenset().union(*document_forms))))
+    rows = sentences.tolist()
+    gaps = [
+        documents[o].text[e : rows[r + 1][1]] if r + 1 < len(rows) and rows[r + 1][0] == o else ""
+        for r, (o, _, e) in enumerate(rows)
+    ]
 
     return Facts(
         terms=terms,
@@ -132,6 +136,9 @@ def build_facts(
         sentence_names=Ragged.of(names.numbered(n) for n in sentence_names),
         forms=forms,
         document_forms=Ragged.of(forms.numbered(f) for f in document_forms),
+        sentence_forms=Ragged.of(forms.numbered(written_forms(t)) for t in sentence_texts),
+        gap_forms=Ragged.of(forms.numbered(written_forms(g)) for g in gaps),
+        chunk_forms=Ragged.of(forms.numbered(written_forms(t)) for t in chunk_texts),
         sentence_links=sentence_links(documents, sentences),
         sentence_flags=np.array([flags(t) for t in sentence_texts], dtype=np.uint8),
     )

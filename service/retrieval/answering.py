@@ -22,7 +22,7 @@ import numpy as np
 from service.analysis import analyze
 from service.facts import Flag
 from service.models.answer_model import FEATURES
-from service.retrieval.lexical import TextWords, overlap, salient_terms
+from service.retrieval.lexical import overlap, salient_terms
 from service.store import IndexData
 
 
@@ -187,7 +187,9 @@ def candidate_features(
 
     candidates: list[Candidate] = []
     matrix = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
-    passage_names: dict[int, TextWords] = {}
+    facts = index.facts
+    name_ids = [facts.form_ids(t) for t in names]  # the forms under which a text holds each name
+    passage_forms: dict[int, set[int]] = {}
     for i, (row, rank, info) in enumerate(zip(rows, ranks, infos, strict=True)):
         chunk_id, cosine = passages[rank]
         chunk = index.chunks[chunk_id]
@@ -209,13 +211,12 @@ def candidate_features(
         unmatched_window = unmatched_doc = unmatched_passage = 0.0
         if names:
             lo, hi = min([row, *window_rows]), max([row, *window_rows])
-            doc_text = index.documents[chunk.document_id].text
-            window_text = TextWords.of(doc_text[int(index.sentences[lo][1]) : int(index.sentences[hi][2])])
-            if rank not in passage_names:
-                passage_names[rank] = TextWords.of(index.chunk_text(chunk_id))
-            unmatched_window = sum(not window_text.mentions(t) for t in names) / len(names)
+            window_forms = facts.window_forms(lo, hi)
+            if chunk_id not in passage_forms:
+                passage_forms[chunk_id] = set(facts.chunk_forms.row(chunk_id).tolist())
+            unmatched_window = sum(not (ids & window_forms) for ids in name_ids) / len(names)
             unmatched_doc = sum(not in_document(chunk.document_id, t) for t in names) / len(names)
-            unmatched_passage = sum(not passage_names[rank].mentions(t) for t in names) / len(names)
+            unmatched_passage = sum(not (ids & passage_forms[chunk_id]) for ids in name_ids) / len(names)
         span = chunk.last_sentence - chunk.first_sentence
         values = {
             "sim": sims[i],

@@ -5,7 +5,6 @@ mentions. The analyzer itself (``service.analysis``) is shared with index buildi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -40,27 +39,10 @@ def salient_terms(question: str) -> list[str]:
     ]
 
 
-@dataclass(frozen=True)
-class TextWords:
-    """The words of a text in their written forms, not stemmed (Snowball makes 'United' and
-    'Unit' one word), for telling whether the text mentions a name from a question."""
-
-    forms: frozenset[str]
-
-    @classmethod
-    def of(cls, text: str) -> TextWords:
-        return cls(frozenset(f for w in set(WORD.findall(text)) for f in name_forms(w)))
-
-    def mentions(self, term: str) -> bool:
-        """True if the text holds ``term`` (any case) or a form of it ('Japan' for
-        'Japanese', 'Canada' for 'Canadian', 'Networks' for 'Network')."""
-        return bool(name_forms(term) & self.forms)
-
-
 def lookup_forms(term: str) -> list[str]:
     """The forms under which a corpus may hold a question's name: as written, its plural, its
     stems without a people's or plural ending (``name_forms``), and those stems as a country's
-    name ('Cambodian' → 'Cambodia', 'African' → 'Africa'). One rule with ``TextWords``."""
+    name ('Cambodian' → 'Cambodia', 'African' → 'Africa'). One rule with ``analysis.mentions``."""
     stems = sorted(name_forms(term) - {term.lower()})
     return [term, term + "s", *stems, *(stem + "a" for stem in stems)]
 
