@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from service.errors import DocumentNotFound, IndexUnavailable
 from service.http.errors import ERROR_RESPONSES, validation_error
 from service.http.schemas import (
-    DATE_PATTERN,
     QUESTION_SCHEMA,
     TOP_K_DEFAULT,
     TOP_K_MAX,
@@ -38,7 +37,7 @@ from service.http.schemas import (
     QuoteResponse,
 )
 from service.retrieval.compare import compare as compare_documents
-from service.retrieval.filters import Selection, select
+from service.retrieval.filters import DATE_PATTERN, Selection, select
 from service.retrieval.quotes import QuoteChecker
 from service.retrieval.search import Abstention, Hit
 from service.retrieval.search import Answer as CoreAnswer
@@ -57,6 +56,16 @@ def runtime(request: Request) -> Runtime:
 
 def citation_url(view_base: str, document_id: str, start: int, end: int) -> str:
     return f"{view_base}{quote(document_id, safe='')}?start={start}&end={end}#passage"
+
+
+def marked(url: str, start: int, end: int) -> str:
+    """A citation URL that also highlights [start, end) (an answer, a quotation) inside the
+    cited range: the document view reads ``as`` and ``ae``."""
+    return url.replace("#passage", f"&as={start}&ae={end}#passage")
+
+
+def elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
 
 
 def view_base(request: Request) -> str:
@@ -131,7 +140,7 @@ def answer_question(request: Request, body: AskRequest) -> AskResponse:
         unknown_terms=result.unknown_terms,
         passages=to_passages(request, index, result.hits),
         filters=summarise(selection) if selection is not None else None,
-        took_ms=round((time.perf_counter() - started) * 1000, 3),
+        took_ms=elapsed_ms(started),
     )
 
 
@@ -221,9 +230,7 @@ def compare_question(request: Request, body: CompareRequest) -> CompareResponse:
                 passages=to_passages(request, index, entry.hits),
             )
         )
-    return CompareResponse(
-        question=body.question, documents=rows, took_ms=round((time.perf_counter() - started) * 1000, 3)
-    )
+    return CompareResponse(question=body.question, documents=rows, took_ms=elapsed_ms(started))
 
 
 @router.post("/compare", response_model=CompareResponse, responses=ERROR_RESPONSES, tags=["search"])
@@ -253,14 +260,14 @@ def check_quote(request: Request, body: QuoteRequest) -> QuoteResponse:
                 differences=[Difference(quoted=d.quoted, text=d.text) for d in m.differences],
                 context=doc.text[m.sentence_start : m.sentence_end],
                 context_start=m.sentence_start,
-                url=url.replace("#passage", f"&as={m.start}&ae={m.end}#passage"),
+                url=marked(url, m.start, m.end),
             )
         )
     return QuoteResponse(
         text=body.text,
         verdict=verdict,
         matches=matches,
-        took_ms=round((time.perf_counter() - started) * 1000, 3),
+        took_ms=elapsed_ms(started),
     )
 
 

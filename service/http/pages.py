@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
 from service.errors import IndexUnavailable, InvalidFilter
-from service.http.api import answer_question, check_quote, compare_question
+from service.http.api import answer_question, check_quote, compare_question, marked
 from service.http.schemas import (
     QUESTION_MAX_CHARS,
     QUOTE_MAX_CHARS,
@@ -31,6 +31,7 @@ from service.runtime import Runtime
 from service.store import Document
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters["marked"] = marked
 PAGE_TOP_K = 10
 
 # No script, style, font or frame from anywhere else; this page may not be framed.
@@ -153,7 +154,7 @@ def search_page(
     answer_url = None
     if result.answer:
         c = result.passages[result.answer.passage].citation
-        answer_url = c.url.replace("#passage", f"&as={result.answer.start}&ae={result.answer.end}#passage")
+        answer_url = marked(c.url, result.answer.start, result.answer.end)
     searcher = rt.require_searcher()
     return _render(
         request,

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import JsonDict
 
 from service.config import Settings
-from service.retrieval.filters import Filters, date_span
+from service.retrieval.filters import DATE_PATTERN, Filters, date_span
 
 # The limits of the contract, from the one place settings are defined.
 QUESTION_MAX_CHARS: int = Settings.model_fields["max_question_chars"].default
@@ -39,10 +39,6 @@ def check_text(value: str, limit: int) -> str:
             f"{exc.start}, which is not valid Unicode text; send UTF-8 text"
         ) from None
     return value
-
-
-#: A year, a month or a day; whether the day is on the calendar is checked by ``date_span``.
-DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
 class FilterSpec(BaseModel):

@@ -21,7 +21,10 @@ import numpy as np
 from service.errors import InvalidFilter
 from service.store import Document, IndexData
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+#: A year, a month or a day as written in a filter (also the request schemas' pattern);
+#: whether the day is on the calendar is ``date_span``'s to check.
+DATE_PATTERN = r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$"
+_DATE = re.compile(DATE_PATTERN)
 DATE_FORMS = "write a year (2005), a month (2005-03) or a day (2005-03-14)"
 
 
@@ -121,11 +124,11 @@ def select(index: IndexData, filters: Filters) -> Selection:
     chosen = [d for d in index.document_order if filters.allows(index.documents[d])]
     undated = 0
     if filters.dated:
+        undated_filter = Filters(filters.documents, filters.kinds, filters.source)  # the same, undated
         undated = sum(
             1
             for d in index.document_order
-            if document_span(index.documents[d]) is None
-            and Filters(filters.documents, filters.kinds, filters.source).allows(index.documents[d])
+            if document_span(index.documents[d]) is None and undated_filter.allows(index.documents[d])
         )
     ranges = index.chunk_ranges
     ids = [np.arange(*ranges.get(d, (0, 0)), dtype=np.int64) for d in chosen]  # a text may have no passage
