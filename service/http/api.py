@@ -214,7 +214,7 @@ def compare_question(request: Request, body: CompareRequest) -> CompareResponse:
     started = time.perf_counter()
     searcher = runtime(request).require_searcher()
     index = searcher.index
-    answers, _ = compare_documents(searcher, body.question, body.documents)
+    answers = compare_documents(searcher, body.question, body.documents)
     rows = []
     for entry in answers:
         doc = index.documents[entry.document_id]

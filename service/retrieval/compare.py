@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.retrieval.filters import Filters, document_span, select
-from service.retrieval.search import Abstention, Answer, Hit, Searcher, Stopwatch
+from service.retrieval.search import Abstention, Answer, Hit, Searcher
 
 
 @dataclass(frozen=True)
@@ -36,23 +36,17 @@ def by_date(searcher: Searcher, document_ids: Sequence[str]) -> list[str]:
 
 def compare(
     searcher: Searcher, question: str, document_ids: Sequence[str] | None = None
-) -> tuple[list[DocumentAnswer], dict[str, float]]:
+) -> list[DocumentAnswer]:
     """Each chosen document's (all, when none are given) best answer to ``question``, or why
-    it has none, in date order; and the time spent embedding and per document."""
+    it has none, in date order."""
     index = searcher.index
-    select(
-        index, Filters(documents=tuple(document_ids or ()))
-    )  # refuses an unknown id, listing the valid ones
-    chosen = by_date(searcher, document_ids or index.document_order)
-    watch = Stopwatch()
+    # An unknown id is refused here, with the valid ones listed.
+    select(index, Filters(documents=tuple(document_ids or ())))
     qvec = searcher.embedder.encode_query(question)
-    watch.lap("embed")
-    passages = searcher.settings.answer_passages
     answers = []
-    for doc_id in chosen:
+    for doc_id in by_date(searcher, document_ids or index.document_order):
         selection = select(index, Filters(documents=(doc_id,)))
-        hits = searcher.rank(question, qvec, passages, selection=selection)
+        hits = searcher.rank(question, qvec, searcher.settings.answer_passages, selection=selection)
         hits, outcome = searcher.answer(question, qvec, hits, document_id=doc_id)
         answers.append(DocumentAnswer(doc_id, hits, outcome))
-    watch.lap("documents")
-    return answers, watch.timings
+    return answers
