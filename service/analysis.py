@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 import bm25s
@@ -69,11 +68,6 @@ def name_forms(word: str) -> frozenset[str]:
 
 def written_forms(text: str) -> frozenset[str]:
     """The words of a text in their written forms (lower-cased, not stemmed: Snowball makes
-    'United' and 'Unit' one word) with each one's ``name_forms``: what ``mentions`` reads."""
+    'United' and 'Unit' one word) with each one's ``name_forms``. A text mentions a term when
+    the term's ``name_forms`` meet these (``facts.Facts.form_ids``)."""
     return frozenset(f for w in set(WORD.findall(text)) for f in name_forms(w))
-
-
-def mentions(forms: AbstractSet[str], term: str) -> bool:
-    """True if a text with these ``written_forms`` holds ``term`` (any case) or a form of it
-    ('Japan' for 'Japanese', 'Canada' for 'Canadian', 'Networks' for 'Network')."""
-    return bool(name_forms(term) & forms)

@@ -141,12 +141,13 @@ class Facts:
         return tid is not None and int(self.document_frequency[tid]) > 0
 
     def form_ids(self, term: str) -> frozenset[int]:
-        """The ids of the forms under which a text would hold ``term`` (``analysis.mentions``)."""
+        """The ids of the forms under which a text would hold ``term``: its ``name_forms``. A text
+        mentions the term when its ``analysis.written_forms`` hold one of them."""
         return frozenset(i for f in name_forms(term) if (i := self.forms.ids.get(f)) is not None)
 
     def document_mentions(self, ordinal: int, term: str) -> bool:
         """True if document ``ordinal`` (or its catalogue entry) holds ``term`` in any case or
-        form ('Japan' for 'Japanese'): the rule of ``analysis.mentions``."""
+        form ('Japan' for 'Japanese'): the rule of ``form_ids``."""
         held = self.document_forms.row(ordinal)
         for fid in self.form_ids(term):
             at = int(np.searchsorted(held, fid))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import analyze, mentions, written_forms
+from service.analysis import analyze
 from service.retrieval.lexical import lookup_forms, missing_terms, salient_terms
+from tests.support import small_index
 
-TEXT = written_forms(
+# The forms a built index records of a document, as the answer stage reads them.
+FACTS = small_index(
     "Canada and Japan's envoys met the United Nations in Ottawa in 1999 to form a network "
-    "with Australia, Nigeria and Cambodia"
-)
+    "with Australia, Nigeria and Cambodia.",
+    title="Envoys",
+).facts
 
 
 @pytest.mark.parametrize(
@@ -34,7 +37,8 @@ TEXT = written_forms(
     ],
 )
 def test_which_names_a_text_mentions(term: str, mentioned: bool) -> None:
-    assert mentions(TEXT, term) is mentioned
+    assert FACTS.document_mentions(0, term) is mentioned
+    assert bool(FACTS.form_ids(term) & FACTS.window_forms(0, len(FACTS.sentence_forms) - 1)) is mentioned
 
 
 def test_names_are_capitalised_words_past_the_first_and_numbers_not_titles_or_stop_words() -> None:

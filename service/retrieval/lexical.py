@@ -42,7 +42,7 @@ def salient_terms(question: str) -> list[str]:
 def lookup_forms(term: str) -> list[str]:
     """The forms under which a corpus may hold a question's name: as written, its plural, its
     stems without a people's or plural ending (``name_forms``), and those stems as a country's
-    name ('Cambodian' → 'Cambodia', 'African' → 'Africa'). One rule with ``analysis.mentions``."""
+    name ('Cambodian' → 'Cambodia', 'African' → 'Africa'). One rule with ``Facts.form_ids``."""
     stems = sorted(name_forms(term) - {term.lower()})
     return [term, term + "s", *stems, *(stem + "a" for stem in stems)]
 
