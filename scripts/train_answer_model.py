@@ -2,21 +2,25 @@
 """Train the answer model: ``python scripts/train_answer_model.py [--out DIR] [--smoke]``.
 
 Data: SQuAD 2.0 questions over eight Wikipedia articles (``shared/qa-data``, CC BY-SA 4.0),
-split by article (``tooling.squad.SPLITS``): six to train on, two to validate on. Each split's
-articles are indexed as a corpus with the service's own indexer; each question is run through
-the service's own ranking, and every sentence of its top passages becomes a candidate with the
-features of ``service.retrieval.answering``, labelled 1 when its quoted span holds a SQuAD answer.
+split by article (``tooling.squad.SPLITS``): six to train on, two to validate on; and 175
+human-security questions over the project's own texts (``IN_DOMAIN_SETS``), folded by
+document. Each split's articles are indexed as a corpus with the service's own indexer; each
+question is run through the service's own ranking, and every sentence of its top passages
+becomes a candidate with the features of ``service.retrieval.answering``, labelled 1 when its
+quoted span holds an answer.
 
 Steps, all seeded and single-threaded where order matters, so two runs write the same files:
 1. A LightGBM classifier scores candidates (``--compare`` also fits a logistic regression on
    the same rows and prints both; the bundled model is the one that did better on validation).
-2. A logistic calibration maps the best candidate's score, its margin over the runner-up and
-   its feature row to the probability that it is a right answer. It is fitted on out-of-fold scores:
-   one fold per training article, so no article is scored by a model that saw it.
-3. The abstention threshold is the highest probability that keeps false-abstain ≤ 0.10 on the
-   validation articles and on ``eval/questions.jsonl`` (never trained on).
-4. Prints the figures of the validation articles and of both halves of ``eval/questions.jsonl``
-   over the real corpus; ``--ablations`` prints what each check and feature group earns.
+   The answer reader (``scripts/train_answer_reader.py``) re-scores its three best, as served.
+2. A logistic calibration maps the best candidate's score, its margin over the runner-up, its
+   cosine and its passage's to the probability that it is a right answer. It is fitted on the
+   validation articles, which neither the model nor the reader was trained on, and the
+   human-security questions' out-of-fold scores.
+3. The abstention threshold is the highest probability that keeps false-abstain ≤ 0.10 on
+   each of the validation articles, the human-security questions (out of fold) and
+   ``eval/questions.jsonl`` (never trained on).
+4. Prints the figures of each set; ``--ablations`` prints what each part earns.
 
 ``--smoke`` trains on a handful of questions per article and writes nothing unless ``--out``
 is given: CI runs it to prove the script works end to end.
@@ -29,7 +33,8 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +50,9 @@ from service.models.answer_model import (
     MODEL_FILE,
     calibrated,
     calibration_inputs,
+    reread,
 )
+from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.retrieval.answering import SentenceTable
 from service.retrieval.ranking import by_best_answer
 from service.retrieval.search import Searcher
@@ -73,15 +80,31 @@ LGB_PARAMS: dict[str, Any] = {
     "verbose": -1,
 }
 ROUNDS = 300
+#: Questions over the five human-security texts, written by people for this purpose (two
+#: development batches, 175 questions). They are trained on *by document*: every figure
+#: reported for them is out of fold, scored by a model that never saw a question about that
+#: document. The project's own set (``OWN_SET``) is never trained on: ``make eval`` measures it.
+IN_DOMAIN_SETS = (ROOT / "eval" / "dev.jsonl", ROOT / "eval" / "dev-2.jsonl")
 OWN_SET = ROOT / "eval" / "questions.jsonl"
-#: The threshold keeps false-abstain within bounds on both: the validation articles, and the
-#: project's own set (never trained on; both halves, for 62 answerable questions, not 31).
-THRESHOLD_ON = ("validation", "human-security")
+IN_DOMAIN = "hs/"  # the group prefix of an in-domain fold: hs/<document id>
+IN_DOMAIN_WEIGHT = 4.0  # a human-security question's rows weigh this many SQuAD questions' rows
+#: The answer reader reads the answer model's best READ_TOP candidates; its logit is added,
+#: times READ_WEIGHT, to theirs (``answer_model.reread``; chosen on the validation articles).
+READ_TOP = 3
+READ_WEIGHT = 1.0
+#: Where the calibration is fitted: ("train",) (out-of-fold scores of the training folds), or
+#: sets and views whose scores come from no model that saw them: the validation articles and the
+#: human-security questions (out of fold), so that answer.score means the same on both kinds of
+#: text (calibrated on the validation articles alone, a right answer here scored about 0.01).
+CALIBRATE_ON: tuple[str, ...] = ("validation", "human-security")
+#: The threshold keeps false-abstain within bounds on each: the validation articles, the
+#: development questions (out of fold) and the project's own set.
+THRESHOLD_ON = ("validation", "human-security", "own set")
 AUGMENT_COPIES = 1  # word-dropped copies of each training question
 OFF_TOPIC_EVERY = 4  # every 4th question of a split, asked of the human-security texts
 
 
-FIELDS = ("items", "matrices", "labels", "groups", "ranks", "unknown", "passage_hits")
+FIELDS = ("items", "matrices", "labels", "groups", "ranks", "unknown", "passage_hits", "texts")
 
 
 @dataclass
@@ -91,10 +114,11 @@ class Questions:
     items: list[dict[str, Any]] = field(default_factory=list)
     matrices: list[np.ndarray] = field(default_factory=list)
     labels: list[np.ndarray] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)  # the article (or split) of each question
+    groups: list[str] = field(default_factory=list)  # the fold: article, split or hs/<document>
     ranks: list[int | None] = field(default_factory=list)  # first passage holding an answer
     unknown: list[bool] = field(default_factory=list)  # names no passage mentions: refused
     passage_hits: list[list[bool]] = field(default_factory=list)  # per top-10 passage: holds an answer
+    texts: list[list[str]] = field(default_factory=list)  # each candidate's quoted text
 
     def subset(self, keep: np.ndarray) -> Questions:
         chosen = [i for i in range(len(self.items)) if keep[i]]
@@ -112,18 +136,31 @@ class Questions:
     def __add__(self, other: Questions) -> Questions:
         return Questions(*(getattr(self, f) + getattr(other, f) for f in FIELDS))
 
-    def rows(self, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate rows and their labels."""
+    def mask(self, test: Any) -> np.ndarray:
+        """Which questions pass ``test(item, group)``."""
+        return np.array([bool(test(item, g)) for item, g in zip(self.items, self.groups, strict=True)])
+
+    def rows(
+        self, keep: np.ndarray | None = None, in_domain_weight: float = IN_DOMAIN_WEIGHT
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate rows, their labels and their weights (a human-security question's rows
+        weigh ``in_domain_weight``: they are few, and they are what the service is asked)."""
         chosen = [i for i in range(len(self.items)) if (keep is None or keep[i]) and len(self.matrices[i])]
+        weights = [
+            np.full(len(self.matrices[i]), in_domain_weight if self.groups[i].startswith(IN_DOMAIN) else 1.0)
+            for i in chosen
+        ]
         return (
             np.concatenate([self.matrices[i] for i in chosen]),
             np.concatenate([self.labels[i] for i in chosen]),
+            np.concatenate(weights),
         )
 
 
-def collect(searcher: Searcher, items: list[dict[str, Any]]) -> Questions:
+def collect(searcher: Searcher, items: list[dict[str, Any]], group: Any = None) -> Questions:
     """Run each question through the service's ranking and turn its top passages' sentences
-    into labelled candidate rows."""
+    into labelled candidate rows. ``group(item)`` names each question's fold (default: its
+    ``split``)."""
     index = searcher.index
     vectors = searcher.embedder.encode([q["question"] for q in items])
     out = Questions()
@@ -132,42 +169,75 @@ def collect(searcher: Searcher, items: list[dict[str, Any]]) -> Questions:
         unknown = searcher.unknown_terms(item["question"])
         candidates, matrix = searcher.candidates(item["question"], qvec, hits, unknown)
         answers = item["answers"]
-        labels = np.array(
-            [
-                any(a in index.document_of(hits[c.passage].chunk).text[c.start : c.end] for a in answers)
-                for c in candidates
-            ],
-            dtype=np.float32,
-        )
+        texts = [index.document_of(hits[c.passage].chunk).text[c.start : c.end] for c in candidates]
+        labels = np.array([any(a in text for a in answers) for text in texts], dtype=np.float32)
+        out.texts.append(texts)
         out.items.append(item)
         out.matrices.append(matrix)
         out.labels.append(labels)
-        out.groups.append(str(item.get("split")))
+        out.groups.append(group(item) if group else str(item.get("split")))
         out.passage_hits.append([any(a in index.chunk_text(h.chunk) for a in answers) for h in hits])
         out.ranks.append(next((i for i, hit in enumerate(out.passage_hits[-1]) if hit), None))
         out.unknown.append(bool(unknown))
     return out
 
 
-def fit_lightgbm(x: np.ndarray, y: np.ndarray) -> Any:
+def document_fold(documents: list[str]) -> Any:
+    """The fold of a human-security question: its document, so every figure reported for these
+    questions comes from a model that saw no question about that document. An unanswerable
+    question has none; it goes to a fold fixed by its id."""
+
+    def group(item: dict[str, Any]) -> str:
+        document = item.get("document") or documents[zlib.crc32(str(item["id"]).encode()) % len(documents)]
+        return IN_DOMAIN + document
+
+    return group
+
+
+def fit_lightgbm(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> Any:
     import lightgbm
 
-    return lightgbm.train(LGB_PARAMS, lightgbm.Dataset(x, y, feature_name=list(FEATURES)), ROUNDS)
+    return lightgbm.train(LGB_PARAMS, lightgbm.Dataset(x, y, weight=w, feature_name=list(FEATURES)), ROUNDS)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray) -> Any:
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000, random_state=SEED))
-    return model.fit(x, y)
+    return model.fit(x, y, logisticregression__sample_weight=w)
 
 
 def predict(model: Any, x: np.ndarray) -> np.ndarray:
     if hasattr(model, "predict_proba"):
         return np.asarray(model.predict_proba(x)[:, 1])
     return np.asarray(model.predict(x, num_threads=1))
+
+
+@dataclass
+class Reading:
+    """The answer reader as the served answer stage uses it (``AnswerModel.candidate_probabilities``),
+    remembering each (question, candidate) logit: refits read the same pairs again."""
+
+    reader: AnswerReader
+    top: int = READ_TOP
+    weight: float = READ_WEIGHT
+    seen: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def __call__(self, p: np.ndarray, question: str, texts: list[str]) -> np.ndarray:
+        read = np.argsort(-p, kind="stable")[: self.top]
+        wanted = [texts[int(i)] for i in read]
+        new = [t for t in dict.fromkeys(wanted) if (question, t) not in self.seen]
+        for text, logit in zip(new, self.reader.logits(question, new), strict=True):
+            self.seen[(question, text)] = float(logit)
+        return reread(p, read, np.array([self.seen[(question, t)] for t in wanted]), self.weight)
+
+
+def probabilities(model: Any, data: Questions, i: int, reading: Reading | None) -> np.ndarray:
+    """Question ``i``'s candidate probabilities, after the reader read the best (if any)."""
+    p = predict(model, data.matrices[i])
+    return reading(p, data.items[i]["question"], data.texts[i]) if reading else p
 
 
 @dataclass
@@ -180,20 +250,28 @@ class Scored:
     answerable: np.ndarray
     unknown: np.ndarray
 
+    def subset(self, keep: np.ndarray) -> Scored:
+        return Scored(self.inputs[keep], self.right[keep], self.answerable[keep], self.unknown[keep])
 
-def question_level(model: Any, data: Questions) -> Scored:
+
+def question_level(model: Any, data: Questions, reading: Reading | None) -> Scored:
     inputs, right = [], []
-    for matrix, labels in zip(data.matrices, data.labels, strict=True):
+    for i, (matrix, labels) in enumerate(zip(data.matrices, data.labels, strict=True)):
         if not len(matrix):
             inputs.append(np.zeros(len(CALIBRATION_INPUTS)))
             inputs[-1][0] = -14.0  # no candidate: as unlikely as can be
             right.append(False)
             continue
-        p = predict(model, matrix)
+        p = probabilities(model, data, i, reading)
         inputs.append(calibration_inputs(p, matrix))
         right.append(bool(labels[int(np.argmax(p))]))
     answerable = np.array([bool(item["answers"]) for item in data.items])
-    return Scored(np.array(inputs), np.array(right), answerable, np.array(data.unknown, dtype=bool))
+    return Scored(
+        np.array(inputs).reshape(-1, len(CALIBRATION_INPUTS)),
+        np.array(right, dtype=bool),
+        answerable,
+        np.array(data.unknown, dtype=bool),
+    )
 
 
 def fit_calibration(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
@@ -243,8 +321,36 @@ def figures(
 
 
 @dataclass
+class Data:
+    """Everything a fit reads. ``train``: SQuAD's training articles (and their off-topic and
+    word-dropped questions); ``domain``: the human-security questions, trained on and reported
+    out of fold, by document; ``sets``: questions never trained on (the validation articles),
+    reported with the final model; ``views``: named parts of ``domain`` to report."""
+
+    train: Questions
+    domain: Questions
+    sets: dict[str, Questions]
+    views: dict[str, np.ndarray]
+    reading: Reading | None = None  # the answer reader, as served
+
+    def without(self, columns: list[int]) -> Data:
+        return Data(
+            self.train.without(columns),
+            self.domain.without(columns),
+            {n: q.without(columns) for n, q in self.sets.items()},
+            self.views,
+            self.reading,
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.sets, *self.views]
+
+
+@dataclass
 class Fitted:
     model: Any
+    folds: dict[str, Any]  # per fold of train + domain: the model that never saw it
     calibration: tuple[float, ...]
     threshold: float
     thresholds: dict[str, float]
@@ -252,43 +358,64 @@ class Fitted:
 
 
 def fit(
-    train: Questions,
-    sets: dict[str, Questions],
-    threshold_on: tuple[str, ...],
+    data: Data,
+    threshold_on: tuple[str, ...] = THRESHOLD_ON,
     fitter: Any = None,
-    unknown_check: bool = True,
+    unknown_check: bool = False,
+    in_domain_weight: float = IN_DOMAIN_WEIGHT,
+    calibrate_on: tuple[str, ...] = CALIBRATE_ON,
 ) -> Fitted:
-    """Fit the candidate model and its calibration on ``train``, choose the threshold on the
-    sets named in ``threshold_on`` (the lowest of their thresholds, so each keeps false-abstain
-    within bounds), and report every set at that threshold."""
+    """Fit the candidate model and its calibration on SQuAD's training articles and the
+    human-security questions (``in_domain_weight`` 0: SQuAD alone), choose the threshold on
+    the sets named in ``threshold_on`` (the lowest of their thresholds, so each keeps
+    false-abstain within bounds), and report every set and view at that threshold.
+
+    Every training fold (an article, or a human-security document) is scored by a model fitted
+    without it: the human-security figures are those out-of-fold scores, never a model's verdict
+    on its own training data (and the calibration learns from them with ``calibrate_on`` "train")."""
     fitter = fitter or fit_lightgbm
-    groups = sorted(set(train.groups))
-    # Out-of-fold candidate scores, one fold per article, for the calibration to learn from.
-    oof: dict[str, Scored] = {}
-    for held in groups:
-        keep = np.array([g != held for g in train.groups])
-        oof[held] = question_level(fitter(*train.rows(keep)), train.subset(~keep))
-    calibration = fit_calibration(
-        np.concatenate([oof[g].inputs for g in groups]),
-        np.concatenate([oof[g].right for g in groups]),
+    pool = data.train + data.domain
+    trainable = pool.mask(lambda _, g: in_domain_weight > 0 or not g.startswith(IN_DOMAIN))
+    inputs = np.zeros((len(pool.items), len(CALIBRATION_INPUTS)))
+    right = np.zeros(len(pool.items), dtype=bool)
+    folds: dict[str, Any] = {}
+    for held in sorted(set(pool.groups)):
+        out = pool.mask(lambda _, g, held=held: g == held)
+        folds[held] = fitter(*pool.rows(trainable & ~out, in_domain_weight))
+        part = question_level(folds[held], pool.subset(out), data.reading)
+        inputs[out], right[out] = part.inputs, part.right
+    oof = Scored(
+        inputs, right, pool.mask(lambda item, _: item["answers"]), np.array(pool.unknown, dtype=bool)
     )
-    model = fitter(*train.rows())
-    scored = {name: oof.get(name) or question_level(model, part) for name, part in sets.items()}
+    model = fitter(*pool.rows(trainable, in_domain_weight))
+    first = len(data.train.items)
+    scored = {name: question_level(model, part, data.reading) for name, part in data.sets.items()}
+    ranks = {name: part.ranks for name, part in data.sets.items()}
+    for name, view in data.views.items():
+        keep = np.concatenate([np.zeros(first, dtype=bool), view])
+        scored[name] = oof.subset(keep)
+        ranks[name] = [r for r, k in zip(data.domain.ranks, view, strict=True) if k]
+    if calibrate_on == ("train",):
+        calibration = fit_calibration(inputs[trainable], right[trainable])
+    else:  # scores from no model that saw them (the reader's verdicts on its own data flatter it)
+        calibration = fit_calibration(
+            np.concatenate([scored[n].inputs for n in calibrate_on]),
+            np.concatenate([scored[n].right for n in calibrate_on]),
+        )
     probability = {name: calibrated(calibration, x.inputs) for name, x in scored.items()}
     thresholds = {
         name: choose_threshold(probability[name], scored[name], unknown_check) for name in threshold_on
     }
     threshold = min(thresholds.values())
     report = {
-        name: figures(probability[name], x, threshold, unknown_check, sets[name].ranks)
+        name: figures(probability[name], x, threshold, unknown_check, ranks[name])
         for name, x in scored.items()
     }
-    return Fitted(model, calibration, threshold, thresholds, report)
+    return Fitted(model, folds, calibration, threshold, thresholds, report)
 
 
-#: Feature groups, each zeroed in training and scoring to see what it earns (BENCHMARKS.md:
-#: the question's type, who / when / how many…, earned nothing and was removed).
 ABLATIONS: dict[str, tuple[str, ...]] = {
+    "the question's type (asks_*)": tuple(f for f in FEATURES if f.startswith("asks_")),
     "answer-type cues (states_count, states_time, states_number, gives_definition)": (
         "states_count",
         "states_time",
@@ -317,63 +444,96 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def reordering_table(model: Any, sets: dict[str, Questions]) -> str:
+def reordering_table(fitted: Fitted, data: Data) -> str:
     """MRR@10 and hit@1 with the top passages as ranked, and reordered by what the answer model
-    knows: by their best candidate's probability, or fused by RRF with the first ranking."""
+    knows: by their best candidate's probability, or fused by RRF with the first ranking. The
+    human-security questions are scored out of fold."""
     column = FEATURES.index("passage_rank")
+    parts: dict[str, list[tuple[Any, Questions, int]]] = {
+        name: [(fitted.model, part, i) for i in range(len(part.items))] for name, part in data.sets.items()
+    }
+    for name, view in data.views.items():
+        d = data.domain
+        parts[name] = [(fitted.folds[d.groups[j]], d, int(j)) for j in np.flatnonzero(view)]
     lines = [
-        "| order of the top passages | " + " | ".join(f"{n}: MRR@10 / hit@1" for n in sets) + " |",
-        "|---|" + "---|" * len(sets),
+        "| order of the top passages | " + " | ".join(f"{n}: MRR@10 / hit@1" for n in parts) + " |",
+        "|---|" + "---|" * len(parts),
     ]
     for label in ("as ranked", "by best answer probability", "RRF of both rankings"):
         cells = []
-        for part in sets.values():
+        for rows in parts.values():
             reciprocal, first = [], []
-            for matrix, hits, item in zip(part.matrices, part.passage_hits, part.items, strict=True):
-                if not item["answers"]:
+            for model, part, i in rows:
+                hits, matrix = part.passage_hits[i], part.matrices[i]
+                if not part.items[i]["answers"]:
                     continue
                 order = list(range(len(hits)))
                 if len(matrix) and label != "as ranked":
                     passage_of = matrix[:, column].astype(int).tolist()
-                    order = by_best_answer(len(hits), passage_of, predict(model, matrix))
+                    order = by_best_answer(len(hits), passage_of, probabilities(model, part, i, data.reading))
                     if label.startswith("RRF"):
                         read = len(set(passage_of))  # the passages holding candidates, reordered
                         top = order[:read]
                         fused = {r: 1 / (10 + r + 1) + 1 / (10 + top.index(r) + 1) for r in top}
                         order = sorted(fused, key=lambda r: (-fused[r], r)) + order[read:]
-                rank = next((i for i, r in enumerate(order) if hits[r]), None)
+                rank = next((k for k, r in enumerate(order) if hits[r]), None)
                 reciprocal.append(1 / (rank + 1) if rank is not None else 0.0)
                 first.append(rank == 0)
-            cells.append(f"{np.mean(reciprocal):.3f} / {np.mean(first):.3f}")
+            cells.append(f"{np.mean(reciprocal):.3f} / {np.mean(first):.3f}" if reciprocal else "–")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def ablation_row(label: str, report: dict[str, dict[str, float]], sets: dict[str, Questions]) -> str:
+def ablation_header(names: list[str]) -> list[str]:
+    return [
+        "| answer stage | " + " | ".join(f"{n}: acc / abstain / false-abst." for n in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+
+
+def ablation_row(label: str, report: dict[str, dict[str, float]], names: list[str]) -> str:
     cells = [
         f"{r['answer_acc']:.3f} / {r['abstain_unans']:.3f} / {r['false_abstain']:.3f}"
-        for r in (report[n] for n in sets)
+        for r in (report[n] for n in names)
     ]
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
-def ablation_table(train: Questions, sets: dict[str, Questions], full: dict[str, dict[str, float]]) -> str:
-    """A Markdown table: the whole stage, then without the unknown-names check and without each
-    feature group (the model retrained without it, the threshold chosen again)."""
-    lines = [
-        "| answer stage | " + " | ".join(f"{n}: acc / abstain / false-abst." for n in sets) + " |",
-        "|---|" + "---|" * len(sets),
-        ablation_row("all", full, sets),
-        ablation_row(
-            "without the unknown-names check",
-            fit(train, sets, THRESHOLD_ON, unknown_check=False).report,
-            sets,
+def ablation_table(data: Data, full: dict[str, dict[str, float]]) -> str:
+    """A Markdown table: the whole stage, then without the reader (and reading more or fewer
+    candidates, weighted otherwise), calibrated on the training folds, with the unknown-names
+    check as a rule, without the human-security questions in training or with other weights for
+    them, and without each feature group (the model retrained without it, the threshold chosen
+    again)."""
+    names = data.names
+    lines = [*ablation_header(names), ablation_row("all", full, names)]
+    variants: list[tuple[str, Data, dict[str, Any]]] = [
+        ("without the answer reader", replace(data, reading=None), {}),
+        *(
+            (f"the reader reads the best {top}, weight {weight:g}", replace(data, reading=reading), {})
+            for top, weight in ((2, 1.0), (5, 1.0), (3, 0.5), (3, 2.0))
+            if data.reading
+            for reading in [replace(data.reading, top=top, weight=weight)]
+        ),
+        (
+            "calibrated on the training folds (the reader's verdicts on its own data)",
+            data,
+            {"calibrate_on": ("train",)},
+        ),
+        ("with the unknown-names check as a rule (refuse outright)", data, {"unknown_check": True}),
+        ("trained on SQuAD alone (no human-security questions)", data, {"in_domain_weight": 0.0}),
+        *(
+            (f"human-security questions weighted {w:g}", data, {"in_domain_weight": w})
+            for w in (1.0, 16.0)
+            if w != IN_DOMAIN_WEIGHT
+        ),
+        *(
+            (f"without {label}", data.without([FEATURES.index(n) for n in names_]), {})
+            for label, names_ in ABLATIONS.items()
         ),
     ]
-    for label, names in ABLATIONS.items():
-        columns = [FEATURES.index(n) for n in names]
-        fitted = fit(train.without(columns), {n: q.without(columns) for n, q in sets.items()}, THRESHOLD_ON)
-        lines.append(ablation_row(f"without {label}", fitted.report, sets))
+    for label, variant, options in variants:
+        lines.append(ablation_row(label, fit(variant, **options).report, names))
     return "\n".join(lines)
 
 
@@ -389,11 +549,14 @@ def _progress(message: str, started: float) -> None:
     print(f"{message} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 
-def gather(cache: Path, smoke: bool, augment: bool = True, **table: bool) -> dict[str, Questions]:
+def gather(
+    cache: Path, smoke: bool, reader: AnswerReader | None, augment: bool = True, **table: bool
+) -> Data:
     """Labelled candidates of the training and validation articles (each split indexed as its
-    own corpus) and of the project's own set over the real corpus, by half."""
+    own corpus), of the human-security questions over the real corpus, and of off-topic
+    questions (SQuAD's, asked of the human-security texts)."""
     started = time.perf_counter()
-    out: dict[str, Questions] = {}
+    squad: dict[str, Questions] = {}
     encoder = None
     for split in SPLITS:
         articles = load_articles(split=split)
@@ -403,31 +566,54 @@ def gather(cache: Path, smoke: bool, augment: bool = True, **table: bool) -> dic
         if smoke:
             items = [q for a in articles for q in [i for i in items if i["split"] == a.title][:12]]
         searcher = searcher_for(settings, encoder, **table)
-        out[split] = collect(searcher, items)
+        squad[split] = collect(searcher, items)
         rng = random.Random(SEED)
         for _ in range(AUGMENT_COPIES if split == "train" and augment else 0):
-            out[split] = out[split] + collect(
+            squad[split] = squad[split] + collect(
                 searcher, [{**q, "question": drop_words(q["question"], rng)} for q in items]
             )
-        _progress(f"{split}: {len(items)} questions, {sum(map(len, out[split].labels))} candidates", started)
+        _progress(
+            f"{split}: {len(items)} questions, {sum(map(len, squad[split].labels))} candidates", started
+        )
     settings = Settings(index_dir=cache / "human-security" / "index", onnx=False)
-    if stale_reason(settings, load_corpus(settings.corpus_dir).documents) is not None:
+    documents = load_corpus(settings.corpus_dir).documents
+    if stale_reason(settings, documents) is not None:
         build_index(settings, progress=False)
     own_searcher = searcher_for(settings, encoder, **table)
-    own = collect(own_searcher, load_questions(OWN_SET))
-    out["human-security"] = own
+    items = [{**q, "source": path.stem} for path in IN_DOMAIN_SETS for q in load_questions(path)]
+    if smoke:
+        items = items[::8]
+    domain = collect(own_searcher, items, document_fold(sorted(d.id for d in documents)))
+    _progress(f"human-security: {len(items)} questions", started)
     # Off-topic questions: SQuAD's, asked of the human-security texts, which cannot answer them.
     # SQuAD's own unanswerable questions are all on topic; without these the model never sees a
     # question about something else entirely.
-    for split in SPLITS:
-        items = [
-            {**q, "answers": [], "split": f"off-topic/{split}"} for q in questions(load_articles(split=split))
-        ]
-        out[f"off-topic/{split}"] = collect(own_searcher, items[:: OFF_TOPIC_EVERY * (4 if smoke else 1)])
-    out["train"] = out["train"] + out.pop("off-topic/train")
-    for half in ("tune", "heldout"):
-        out[f"hs-{half}"] = own.subset(np.array([g == half for g in own.groups]))
-    return out
+    off_topic = {
+        split: collect(
+            own_searcher,
+            [
+                {**q, "answers": [], "split": f"off-topic/{split}"}
+                for q in questions(load_articles(split=split))
+            ][:: OFF_TOPIC_EVERY * (4 if smoke else 1)],
+        )
+        for split in SPLITS
+    }
+    own = collect(own_searcher, load_questions(OWN_SET))
+    views = {"human-security": domain.mask(lambda *_: True)}
+    views |= {
+        f"hs: {path.stem}": domain.mask(lambda q, _, s=path.stem: q["source"] == s) for path in IN_DOMAIN_SETS
+    }
+    return Data(
+        train=squad["train"] + off_topic["train"],
+        domain=domain,
+        sets={
+            "validation": squad["validation"],
+            "off-topic/validation": off_topic["validation"],
+            "own set": own,
+        },
+        views=views,
+        reading=Reading(reader) if reader else None,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -447,65 +633,67 @@ def main(argv: list[str] | None = None) -> int:
         "--ablations", action="store_true", help="print what each check and feature group earns"
     )
     parser.add_argument("--cache", type=Path, default=CACHE, help="where the SQuAD indexes are built")
+    parser.add_argument(
+        "--reader",
+        type=Path,
+        default=BUNDLED_READER,
+        help="the answer reader (scripts/train_answer_reader.py)",
+    )
+    parser.add_argument("--no-reader", action="store_true", help="an answer model that reads nothing")
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
-    data = gather(args.cache, args.smoke)
-    train = data["train"]
-    sets = {
-        name: data[name]
-        for name in ("validation", "human-security", "hs-tune", "hs-heldout", "off-topic/validation")
-    }
-    result = fit(train, sets, THRESHOLD_ON, fit_lightgbm)
+    reader = None if args.no_reader else AnswerReader.load(args.reader)
+    data = gather(args.cache, args.smoke, reader)
+    result = fit(data)
     _progress(f"thresholds for false-abstain <= {MAX_FALSE_ABSTAIN}: {result.thresholds}", started)
     for name, f in result.report.items():
         print(f"{name}:", json.dumps({k: round(v, 3) for k, v in f.items()}))
-    booster, calibration, threshold, report = (
-        result.model,
-        result.calibration,
-        result.threshold,
-        result.report,
-    )
 
     if args.compare:
-        logistic = fit(train, sets, THRESHOLD_ON, fit_logistic)
+        logistic = fit(data, fitter=fit_logistic)
         for name, f in logistic.report.items():
             print(f"{name} (logistic):", json.dumps({k: round(v, 3) for k, v in f.items()}))
     if args.ablations:
-        print(reordering_table(booster, sets))
-        print(ablation_table(train, sets, report))
+        print(reordering_table(result, data))
+        print(ablation_table(data, result.report))
         for label, table in (
             ("without quoting the predecessor or the colon's line", {"quote_context": False}),
             ("with headings, bylines and questions as candidates", {"statements_only": False}),
             ("trained without the word-dropped copies", {"augment": False}),
         ):
-            plain = gather(args.cache, args.smoke, **table)
-            fitted = fit(plain["train"], {name: plain[name] for name in sets}, THRESHOLD_ON)
-            print(ablation_row(label, fitted.report, sets))
+            fitted = fit(gather(args.cache, args.smoke, reader, **table))
+            print(ablation_row(label, fitted.report, data.names))
 
+    booster = result.model
     importance = dict(zip(FEATURES, booster.feature_importance("gain").round(1).tolist(), strict=True))
     meta = {
         "name": f"hsqa-answer-lgbm-{time.strftime('%Y%m%d')}",
         "features": list(FEATURES),
         "calibration_inputs": list(CALIBRATION_INPUTS),
-        "calibration": list(calibration),
-        "threshold": threshold,
+        "calibration": list(result.calibration),
+        "threshold": result.threshold,
+        "reader": {"name": reader.name, "top": READ_TOP, "weight": READ_WEIGHT} if reader else None,
+        "calibrated_on": CALIBRATE_ON,
         "max_false_abstain": MAX_FALSE_ABSTAIN,
         "params": {**LGB_PARAMS, "rounds": ROUNDS},
         "training": {
-            "data": "SQuAD 2.0 subset, shared/qa-data/squad2-8-articles.json",
+            "data": "SQuAD 2.0 subset, shared/qa-data/squad2-8-articles.json; "
+            "human-security questions, " + ", ".join(str(p.relative_to(ROOT)) for p in IN_DOMAIN_SETS),
             "licence": LICENCE,
             "train_articles": list(SPLITS["train"]),
             "validation_articles": list(SPLITS["validation"]),
-            "train_questions": len(train.items),
+            "train_questions": len(data.train.items),
+            "human_security_questions": len(data.domain.items),
+            "in_domain_weight": IN_DOMAIN_WEIGHT,
             "train_composition": f"the training articles' questions, {AUGMENT_COPIES} copy of each with half "
             f"its content words left out, and every {OFF_TOPIC_EVERY}th asked of the human-security texts "
-            "(off-topic, no answer)",
-            "validation_questions": len(sets["validation"].items),
+            "(off-topic, no answer); the human-security questions, folded by document",
+            "validation_questions": len(data.sets["validation"].items),
             "threshold_chosen_on": result.thresholds,
             "smoke": args.smoke,
         },
-        "figures": {name: {k: round(v, 4) for k, v in f.items()} for name, f in report.items()},
+        "figures": {name: {k: round(v, 4) for k, v in f.items()} for name, f in result.report.items()},
         "feature_gain": importance,
     }
     out = args.out if args.out else (None if args.smoke else ROOT / "service" / "models" / "answer-model")

@@ -151,6 +151,11 @@ class Settings(BaseSettings):
         description="Folder of a trained answer model (model.txt and model.json from "
         "scripts/train_answer_model.py); unset: the bundled one.",
     )
+    answer_reader: Path | None = Field(
+        None,
+        description="Folder of the answer reader the answer model was calibrated with (reader_int8.onnx "
+        "and reader.json from scripts/train_answer_reader.py); unset: the bundled one.",
+    )
     abstain_threshold: float | None = Field(
         None,
         ge=0.0,
@@ -160,9 +165,12 @@ class Settings(BaseSettings):
         "false-abstain rate of at most 0.10.",
     )
     abstain_on_unknown_terms: bool = Field(
-        True,
-        description="No answer when the question names something (a capitalised word, a number) "
-        "that no passage mentions; /ask says which in unknown_terms.",
+        False,
+        description="Refuse outright when the question names something (a capitalised word, a "
+        "number) that no passage mentions. Off: the answer model weighs it like any other feature; "
+        "as a rule it refused more answerable human-security questions ('the Cambridge economist') "
+        "than it caught unanswerable ones (BENCHMARKS.md). /ask lists such names in unknown_terms "
+        "whenever there is no answer.",
     )
     # Part of the HTTP contract: the request schemas and their error messages take these
     # defaults (service.http.schemas), so they are documented in /docs as they are enforced.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from service.config import Settings
 from service.errors import IndexUnavailable
 from service.models.answer_model import BUNDLED, AnswerModel
+from service.models.answer_reader import BUNDLED_READER
 from service.models.embedding import Embedder, Encoder
 from service.models.onnx_embedding import INT8_FILE, OnnxEmbedder, exported_for
 from service.models.reranking import Reranker
@@ -45,7 +46,9 @@ class Runtime:
         embedder = embedder or load_encoder(settings)
         if reranker is None and settings.reranker_model:
             reranker = Reranker(settings.reranker_model)
-        answer_model = answer_model or AnswerModel.load(settings.answer_model or BUNDLED)
+        answer_model = answer_model or AnswerModel.load(
+            settings.answer_model or BUNDLED, settings.answer_reader or BUNDLED_READER
+        )
         try:
             index = load_index(settings.index_dir, expected_model=settings.model)
         except IndexUnavailable as exc:

@@ -1,6 +1,7 @@
-"""The learned answer stage: the bundled model loads offline and refuses to load when it does
-not fit the code; its score is a probability and the threshold decides; the training script
-runs end to end, the same way twice."""
+"""The learned answer stage: the bundled model and its reader load offline and refuse to load
+when they do not fit the code or each other; the reader reorders only what it read; the score
+is a probability and the threshold decides; both training scripts run end to end (the answer
+model's the same way twice)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from fastapi.testclient import TestClient
 
 from service.config import ROOT, Settings
 from service.errors import ModelUnavailable
-from service.models.answer_model import BUNDLED, FEATURES, META_FILE, MODEL_FILE, AnswerModel
+from service.models.answer_model import BUNDLED, FEATURES, META_FILE, MODEL_FILE, AnswerModel, reread
+from service.models.answer_reader import BUNDLED_READER, READER_META, AnswerReader
 from service.runtime import Runtime
 
 OGATA = "What three priorities did Sadako Ogata name for human security?"
@@ -103,3 +105,67 @@ def test_training_runs_end_to_end_and_the_same_way_twice(tmp_path: Path) -> None
     model = AnswerModel.load(outs[0])
     assert model.meta["training"]["smoke"] is True
     assert model.candidate_probabilities(np.zeros((1, len(FEATURES)), dtype=np.float32)).shape == (1,)
+
+
+def test_the_reader_moves_the_candidates_it_read_and_no_unread_one_overtakes_them() -> None:
+    # Candidate 1 is the model's best; the reader, reading 0 and 1, prefers 0.
+    p = np.array([0.6, 0.7, 0.5, 0.2])
+    after = reread(p, np.array([1, 0]), np.array([-2.0, 3.0]), 1.0)
+    assert int(np.argmax(after)) == 0
+    assert after[0] > p[0] and after[1] < p[1]
+    # The unread keep their order, below every candidate the reader read.
+    assert after[2] > after[3] and after[2] < min(after[0], after[1])
+
+
+def test_a_reader_that_reads_nothing_changes_nothing() -> None:
+    p = np.array([0.3, 0.1])
+    assert np.array_equal(reread(p, np.array([], dtype=np.int64), np.array([]), 1.0), p)
+
+
+def test_the_bundled_model_reads_with_the_reader_it_was_calibrated_with(tmp_path: Path) -> None:
+    model = AnswerModel.load()
+    assert model.reader is not None and model.read_top >= 1
+    assert model.reader.name == model.meta["reader"]["name"]
+    assert model.reader.meta["training"]["licence"].startswith("CC BY-SA 4.0")
+    assert (BUNDLED_READER / "MODEL_CARD.md").is_file()
+    shutil.copytree(BUNDLED_READER, tmp_path / "reader")
+    meta = json.loads((tmp_path / "reader" / READER_META).read_text())
+    (tmp_path / "reader" / READER_META).write_text(json.dumps({**meta, "name": "another-reader"}))
+    with pytest.raises(ModelUnavailable, match="calibrated with the reader"):
+        AnswerModel.load(BUNDLED, tmp_path / "reader")
+
+
+def test_the_reader_prefers_the_sentence_that_answers_to_the_one_that_restates_the_question() -> None:
+    reader = AnswerModel.load().reader
+    assert reader is not None
+    logits = reader.logits(
+        OGATA,
+        [
+            "Sadako Ogata spoke about human security at the symposium.",
+            "She named three priorities: protection, empowerment and solidarity with people in crisis.",
+        ],
+    )
+    assert logits[1] > logits[0]
+
+
+def test_reader_training_runs_end_to_end(tmp_path: Path) -> None:
+    # A smoke run: a few questions per article, exported to int8 ONNX and loaded back.
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train_answer_reader.py"),
+            "--smoke",
+            "--out",
+            str(tmp_path / "reader"),
+            "--cache",
+            str(ROOT / ".cache" / "squad-smoke"),
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    reader = AnswerReader.load(tmp_path / "reader")
+    assert reader.meta["training"]["smoke"] is True
+    assert reader.logits(OGATA, ["a", "b c"]).shape == (2,)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from service.models.answer_model import FEATURES
-from service.retrieval.answering import Candidate, SentenceTable, candidate_features
+from service.retrieval.answering import Candidate, SentenceTable, candidate_features, question_type
 from service.store import IndexData
 from tests.support import DIMENSION, OGATA_TEXT, small_index
 
@@ -87,3 +87,28 @@ def test_a_sentence_two_passages_share_is_one_candidate_in_the_higher_ranked_pas
         for c in candidates
         if first_passage.first_sentence <= c.row < first_passage.last_sentence
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How much did Japan pledge to the trust fund?", "count"),
+        ("how many people attended", "count"),
+        ("In what year did Sen win the prize?", "when"),
+        ("When was the Commission founded?", "when"),
+        ("Who chaired the Network after Canada?", "who"),
+        ("What does human security mean?", "define"),
+        ("How is freedom from fear defined?", "define"),
+        ("Why did Canada act in Kosovo?", "why"),
+        ("Which country took over the chair?", "what"),
+        ("Is human security a new idea?", "yesno"),
+        ("jica budget", "other"),
+    ],
+)
+def test_the_question_says_what_kind_of_answer_it_wants(question: str, kind: str) -> None:
+    assert question_type(question) == kind
+
+
+def test_every_candidate_of_a_question_carries_its_kind(index: IndexData) -> None:
+    _, rows = features(index, "How many experts met?")
+    assert rows and all(r["asks_count"] == 1 and r["asks_who"] == 0 for r in rows)

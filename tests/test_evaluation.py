@@ -5,6 +5,7 @@ claims to help earns its place there."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,7 +23,9 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 ITEMS = load_questions(QUESTIONS)
 
 
-@pytest.mark.parametrize("name", ["questions.jsonl", "untouched.jsonl", "untouched-2.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["questions.jsonl", "dev.jsonl", "dev-2.jsonl", "untouched.jsonl", "untouched-2.jsonl"]
+)
 def test_every_answer_string_occurs_in_the_corpus(name: str) -> None:
     texts = [d.text for d in load_corpus(CORPUS).documents]
     items = load_questions(ROOT / "eval" / name)
@@ -61,7 +64,7 @@ def test_hybrid_meets_the_quality_floors(figures: dict[str, dict[str, float]]) -
 # Floors sit a little under the figures measured on this set (see BENCHMARKS.md), so a real
 # regression fails while run-to-run noise (there is none in-process: the model is
 # deterministic on CPU) cannot.
-FLOORS = {"hit@5": 0.90, "mrr@10": 0.80, "answer_acc": 0.62, "abstain_unans": 0.70, "false_abstain": 0.13}
+FLOORS = {"hit@5": 0.90, "mrr@10": 0.78, "answer_acc": 0.58, "abstain_unans": 0.40, "false_abstain": 0.10}
 
 
 # The second corpus: two Wikipedia articles of SQuAD 2.0 the answer model was validated on and
@@ -84,18 +87,27 @@ def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dic
     figures = {
         mode: summarize(run(items, in_process(searcher, mode))) for mode in ("hybrid", "dense", "bm25")
     }
-    for label, update in (
-        ("without the best-sentence ranking", {"sentence_weight": 0.0}),
-        ("without the unknown-names check", {"abstain_on_unknown_terms": False}),
+    model, unread = searcher.answer_model, replace(searcher.answer_model, reader=None)
+    for label, update, answer_model in (
+        ("with the unknown-names check as a rule", {"abstain_on_unknown_terms": True}, model),
+        # Choice alone, never abstaining: does the reader pick the right sentence more often?
+        ("answering all, with the reader", {"abstain_threshold": 0.0}, model),
+        ("answering all, without the reader", {"abstain_threshold": 0.0}, unread),
     ):
         other = Searcher(
-            searcher.index,
-            searcher.embedder,
-            searcher.settings.model_copy(update=update),
-            searcher.answer_model,
+            searcher.index, searcher.embedder, searcher.settings.model_copy(update=update), answer_model
         )
         figures[label] = summarize(run(items, in_process(other, "hybrid")))
     figures["as first ranked"] = summarize(run(items, first_ranking(searcher)))
+    unsorted = Searcher(
+        searcher.index,
+        searcher.embedder,
+        searcher.settings.model_copy(update={"sentence_weight": 0.0}),
+        model,
+    )
+    figures["as first ranked, without the best-sentence ranking"] = summarize(
+        run(items, first_ranking(unsorted))
+    )
     print(format_table(figures))
     return figures
 
@@ -128,7 +140,10 @@ def test_hybrid_beats_both_single_modes(squad_figures: dict[str, dict[str, float
 def test_ranking_passages_by_their_best_sentence_earns_its_place(
     squad_figures: dict[str, dict[str, float]],
 ) -> None:
-    assert squad_figures["hybrid"]["mrr@10"] > squad_figures["without the best-sentence ranking"]["mrr@10"]
+    # Its job is the first ranking, which decides the passages the answer stage reads (after
+    # the answer stage reorders the top five, the two end level here: BENCHMARKS.md).
+    without = squad_figures["as first ranked, without the best-sentence ranking"]
+    assert squad_figures["as first ranked"]["mrr@10"] > without["mrr@10"] + 0.01
 
 
 def test_reordering_the_top_passages_by_their_best_answer_earns_its_place(
@@ -138,10 +153,18 @@ def test_reordering_the_top_passages_by_their_best_answer_earns_its_place(
     assert squad_figures["hybrid"]["hit@1"] > squad_figures["as first ranked"]["hit@1"]
 
 
-def test_the_unknown_names_check_earns_its_place(squad_figures: dict[str, dict[str, float]]) -> None:
-    # It refuses questions about names no passage mentions: many more unanswerable ones are
-    # caught than answerable ones lost.
-    with_check, without = squad_figures["hybrid"], squad_figures["without the unknown-names check"]
-    gained = with_check["abstain_unans"] - without["abstain_unans"]
-    lost = with_check["false_abstain"] - without["false_abstain"]
-    assert gained > 0.05 and gained > 2 * lost
+def test_the_answer_reader_earns_its_place(squad_figures: dict[str, dict[str, float]]) -> None:
+    # Reading the answer model's three best candidates picks the right sentence more often.
+    with_reader = squad_figures["answering all, with the reader"]["answer_acc"]
+    assert with_reader > squad_figures["answering all, without the reader"]["answer_acc"]
+
+
+def test_the_unknown_names_rule_stays_off_where_it_would_lose_answers(
+    squad_figures: dict[str, dict[str, float]],
+) -> None:
+    # As a rule (refuse any question naming what no passage mentions) it refused answerable
+    # questions here and, on the human-security development questions, more answerable ones
+    # than unanswerable ones it caught (BENCHMARKS.md): the answer model weighs it instead.
+    assert not Settings().abstain_on_unknown_terms
+    rule = squad_figures["with the unknown-names check as a rule"]
+    assert rule["false_abstain"] > squad_figures["hybrid"]["false_abstain"]

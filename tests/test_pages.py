@@ -39,8 +39,8 @@ def test_results_show_time_and_documents_searched(client: TestClient) -> None:
 
 
 def test_no_answer_says_which_name_the_texts_never_mention(client: TestClient) -> None:
-    html = client.get("/?q=What+did+the+Sendai+Framework+say+about+disaster+risk%3F").text
-    assert "never mention <strong>Sendai</strong>, so they cannot answer this question" in html
+    html = client.get("/?q=What+is+the+IMF+view+of+climate+finance%3F").text
+    assert "do not answer this question: they never mention <strong>IMF</strong>" in html
     html = client.get("/?q=How+do+I+boil+an+egg%3F").text
     assert "do not answer this question" in html and "never mention" not in html
 

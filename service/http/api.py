@@ -333,12 +333,13 @@ def health(request: Request) -> Health:
 
 
 def describe(rt: Runtime) -> str | None:
-    """The answer model's name and the abstention threshold in force."""
+    """The answer model's name, the reader it consults and the abstention threshold in force."""
     model = rt.answer_model
     if model is None:
         return None
     threshold = model.threshold if rt.settings.abstain_threshold is None else rt.settings.abstain_threshold
-    return f"{model.name} (threshold {threshold:.3f})"
+    reader = f", reading the best {model.read_top} with {model.reader.name}" if model.reader else ""
+    return f"{model.name} (threshold {threshold:.3f}{reader})"
 
 
 @router.get("/ready", response_model=Health, responses=ERROR_RESPONSES, tags=["operations"])

@@ -184,8 +184,8 @@ class AskResponse(BaseModel):
     answer: Answer | None = Field(description="null when nothing in the corpus answers the question.")
     unknown_terms: list[str] = Field(
         default_factory=list,
-        description="Names or numbers in the question that no indexed text mentions ('NATO', '2022'); "
-        "when there are any, answer is null: the texts cannot be about them.",
+        description="When answer is null: names or numbers in the question that no indexed text "
+        "mentions ('NATO', '2022'), a likely reason the texts do not answer it.",
     )
     passages: list[Passage]
     filters: FilterSummary | None = Field(

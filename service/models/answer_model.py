@@ -5,13 +5,16 @@ see the model card beside the artifact); loaded once per process, offline.
 
 Two files make one model: ``model.txt`` (LightGBM's own text format) and ``model.json``
 (the feature names it was trained on, the calibration's weights, the abstention threshold
-chosen on validation articles, and the training figures).
+chosen on validation articles, and the training figures). When ``model.json`` names an answer
+reader (``service.models.answer_reader``), the reader reads the model's few best candidates and
+its verdict is added to theirs (``reread``); the calibration and threshold were fitted with it,
+so the model refuses to load without that same reader.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from service.errors import ModelUnavailable
+from service.models.answer_reader import BUNDLED_READER, AnswerReader
 
 #: The model's inputs, in order: one row per answer candidate, computed by
 #: ``service.retrieval.answering.candidate_features`` from what the index holds.
@@ -60,7 +64,14 @@ FEATURES: tuple[str, ...] = (
     "missing_window",  # IDF-weighted share of question words not in the sentence or its neighbours
     "missing_idf_window",  # the rarest such word's IDF
     "missing_idf_passage",  # the rarest question word its passage lacks
+    # what the question asks for (one of QUESTION_TYPES), for the model to match against what
+    # a sentence states: 'how much' and a sentence with no number, 'when' and no time
+    *(f"asks_{kind}" for kind in ("who", "when", "where", "why", "count", "how", "what", "define", "yesno")),
 )
+
+#: The kinds of answer a question can ask for (``service.retrieval.answering.question_type``);
+#: "other" has no feature of its own (all ``asks_*`` are 0).
+QUESTION_TYPES = ("who", "when", "where", "why", "count", "how", "what", "define", "yesno", "other")
 
 
 BUNDLED = Path(__file__).resolve().parent / "answer-model"
@@ -97,6 +108,24 @@ def calibrated(calibration: Sequence[float], inputs: np.ndarray) -> np.ndarray:
     return np.asarray(1 / (1 + np.exp(-z)))
 
 
+def reread(probabilities: np.ndarray, read: np.ndarray, logits: np.ndarray, weight: float) -> np.ndarray:
+    """Candidate probabilities once the reader has read candidates ``read`` (its ``logits``
+    are added, times ``weight``, to their log-odds). The candidates it did not read rank below
+    every one it read, keeping their order: the reader read the answer model's best, so an
+    unread candidate must not win only because the reader doubted the read ones."""
+    out = np.array(probabilities, dtype=np.float64)
+    if not len(read):
+        return out
+    out[read] = 1 / (1 + np.exp(-(_logit(out[read]) + weight * np.asarray(logits, dtype=np.float64))))
+    rest = np.ones(len(out), dtype=bool)
+    rest[read] = False
+    if rest.any():
+        floor, ceiling = float(np.min(out[read])), float(np.max(probabilities[rest]))
+        if ceiling >= floor:  # scaled to stay just under the least likely candidate it read
+            out[rest] = probabilities[rest] * (0.99 * floor / max(ceiling, 1e-12))
+    return out
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     """A loaded answer model. ``candidate_probabilities`` scores candidates;
@@ -108,9 +137,12 @@ class AnswerModel:
     calibration: tuple[float, ...]  # intercept, then one weight per CALIBRATION_INPUTS
     threshold: float
     meta: dict[str, Any]
+    reader: AnswerReader | None = None
+    read_top: int = 0  # how many of its best candidates the reader reads
+    read_weight: float = 0.0  # the reader's logit's weight beside the model's
 
     @classmethod
-    def load(cls, folder: Path = BUNDLED) -> AnswerModel:
+    def load(cls, folder: Path = BUNDLED, reader_folder: Path = BUNDLED_READER) -> AnswerModel:
         import lightgbm
 
         meta_path = folder / META_FILE
@@ -126,19 +158,39 @@ class AnswerModel:
                 "retrain it with `python scripts/train_answer_model.py`"
             )
         booster = lightgbm.Booster(model_file=str(folder / MODEL_FILE))
+        reader, wanted = None, meta.get("reader")
+        if wanted:
+            reader = AnswerReader.load(reader_folder)
+            if reader.name != wanted["name"]:
+                raise ModelUnavailable(
+                    f"the answer model in {folder} was calibrated with the reader {wanted['name']!r}, "
+                    f"but {reader_folder} holds {reader.name!r}; retrain it with "
+                    "`python scripts/train_answer_model.py`"
+                )
         return cls(
             name=meta["name"],
             booster=booster,
             calibration=tuple(meta["calibration"]),
             threshold=float(meta["threshold"]),
             meta=meta,
+            reader=reader,
+            read_top=int(wanted["top"]) if wanted else 0,
+            read_weight=float(wanted["weight"]) if wanted else 0.0,
         )
 
-    def candidate_probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        """Probability that each candidate (a row of ``FEATURES``) holds the answer."""
+    def candidate_probabilities(
+        self, matrix: np.ndarray, question: str | None = None, text_of: Callable[[int], str] | None = None
+    ) -> np.ndarray:
+        """Probability that each candidate (a row of ``FEATURES``) holds the answer; with the
+        question and each candidate's text (``text_of(i)``), after the reader read the best."""
         if not len(matrix):
             return np.zeros(0)
-        return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=np.float64)
+        p = np.asarray(self.booster.predict(matrix, num_threads=1), dtype=np.float64)
+        if self.reader is None or question is None or text_of is None:
+            return p
+        read = np.argsort(-p, kind="stable")[: self.read_top]
+        logits = self.reader.logits(question, [text_of(int(i)) for i in read])
+        return reread(p, read, logits, self.read_weight)
 
     def answer_probability(self, probabilities: np.ndarray, matrix: np.ndarray) -> float:
         """Calibrated probability that the best candidate is a right answer (0 with none)."""

@@ -16,7 +16,7 @@ import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from tqdm import tqdm
@@ -155,13 +155,24 @@ def exported_for(index_dir: Path, model: str) -> Path | None:
     return folder if meta.get("model") == model and "min_probe_cosine" in meta else None
 
 
+def session(model: Path, threads: int = 1) -> Any:
+    """An onnxruntime session on the CPU, as every model of the service runs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Threads that spin while idle steal the cores other requests need.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxEmbedder:
     """The same interface as ``Embedder``, backed by onnxruntime and the fast tokenizer."""
 
     def __init__(
         self, folder: Path, batch_size: int = BATCH, threads: int = 1, model_file: str = "model.onnx"
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         meta = json.loads((folder / "onnx.json").read_text())
@@ -170,14 +181,7 @@ class OnnxEmbedder:
         self.max_seq_length: int = meta["max_seq_length"]
         self.batch_size = batch_size
         self.runtime = "onnx" if model_file == "model.onnx" else "onnx-int8"
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Threads that spin while idle steal the cores other requests need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(folder / model_file), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = session(folder / model_file, threads)
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_seq_length)
         self._tokenizer.enable_padding()

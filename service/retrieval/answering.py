@@ -21,9 +21,31 @@ import numpy as np
 
 from service.analysis import analyze
 from service.facts import Flag
-from service.models.answer_model import FEATURES
+from service.models.answer_model import FEATURES, QUESTION_TYPES
 from service.retrieval.lexical import overlap, salient_terms
 from service.store import IndexData
+
+_WH = re.compile(
+    r"\b(?P<who>who|whom|whose)\b|\b(?P<when>when)\b|\b(?P<where>where)\b|\b(?P<why>why)\b"
+    r"|\bhow (?P<count>many|much)\b|\b(?P<how>how)\b|\b(?P<what>what|which)\b",
+    re.I,
+)
+_DEFINE_QUESTION = re.compile(r"\bdefin(e|es|ed|ition|itions)\b|\bwhat does .+ mean\b", re.I)
+_TIME_QUESTION = re.compile(r"\b(what|which|in what) (year|date|month|decade|century)\b", re.I)
+_YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
+
+
+def question_type(question: str) -> str:
+    """The kind of answer a question asks for, from its wording: one of ``QUESTION_TYPES``
+    (the first question word decides: 'Who decided when …' asks who)."""
+    if _DEFINE_QUESTION.search(question):
+        return "define"
+    if _TIME_QUESTION.search(question):
+        return "when"
+    match = _WH.search(question)
+    if match:
+        return next(name for name, value in match.groupdict().items() if value)
+    return "yesno" if _YES_NO.match(question) else "other"
 
 
 @dataclass(frozen=True)
@@ -166,6 +188,7 @@ def candidate_features(
     total_weight = sum(weights.values())
     names = list(dict.fromkeys(salient_terms(question)))
     question_words = {w.lower() for w in re.findall(r"\w+", question)}
+    asks = question_type(question)
 
     sims = np.array([sims_around[r] for r in rows], dtype=np.float64)
     overlaps = np.array([overlap(weights, info.words) for info in infos])
@@ -251,6 +274,7 @@ def candidate_features(
             "missing_window": sum(missing) / total_weight if total_weight else 0.0,
             "missing_idf_window": max(missing, default=0.0),
             "missing_idf_passage": max(missing_passage, default=0.0),
+            **{f"asks_{kind}": asks == kind for kind in QUESTION_TYPES if kind != "other"},
         }
         matrix[i] = [float(values[name]) for name in FEATURES]
     return candidates, matrix

@@ -44,9 +44,11 @@ AbstentionReason = Literal["unknown_terms", "unlikely", "no_passages"]
 
 @dataclass(frozen=True)
 class Abstention:
-    """Why there is no answer: names no passage mentions (``unknown_terms``), a best answer
-    whose calibrated probability is under the threshold (``unlikely``), or nothing to answer
-    from (``no_passages``)."""
+    """Why there is no answer: names no passage mentions, refused outright (``unknown_terms``:
+    for one document of a comparison, or for the index when ``abstain_on_unknown_terms`` is
+    set), a best answer whose calibrated probability is under the threshold (``unlikely``;
+    ``terms`` still lists the names no passage mentions), or nothing to answer from
+    (``no_passages``)."""
 
     reason: AbstentionReason
     terms: tuple[str, ...] = ()
@@ -66,9 +68,9 @@ class SearchResult:
 
     @property
     def unknown_terms(self) -> list[str]:
-        """Names the corpus never mentions (the reason there is no answer), else empty."""
+        """Names the corpus never mentions, when there is no answer; else empty."""
         o = self.outcome
-        return list(o.terms) if isinstance(o, Abstention) and o.reason == "unknown_terms" else []
+        return list(o.terms) if isinstance(o, Abstention) else []
 
 
 class Stopwatch:
@@ -230,18 +232,26 @@ class Searcher:
         reordered by their best candidate's probability unless a reranker ordered them
         (validation MRR@10 0.957 → 0.971, BENCHMARKS.md). ``service.retrieval.answering`` holds the
         candidates and their features. With ``document_id`` the question is put to that one
-        document: names it never mentions mean it cannot answer (``unknown_terms``), as names
-        no passage mentions do for the whole index."""
+        document: names it never mentions mean it cannot answer (``unknown_terms``). For the
+        whole index, names no passage mentions are one of the answer model's features, not a
+        rule (unless ``abstain_on_unknown_terms``): a question that describes ('the Cambridge
+        economist') may name what the texts never do and still be answered."""
         s = self.settings
         unknown = self.unknown_terms(question)
-        if s.abstain_on_unknown_terms:
+        if document_id is not None or s.abstain_on_unknown_terms:
             absent = unknown if document_id is None else self.unmentioned_terms(question, document_id)
             if absent:
                 return hits, Abstention("unknown_terms", tuple(absent))
         candidates, matrix = self.candidates(question, qvec, hits, unknown)
         if not candidates:
             return hits, Abstention("no_passages")
-        probabilities = self.answer_model.candidate_probabilities(matrix)
+        index = self.index
+
+        def text_of(i: int) -> str:
+            c = candidates[i]
+            return index.document_of(hits[c.passage].chunk).text[c.start : c.end]
+
+        probabilities = self.answer_model.candidate_probabilities(matrix, question, text_of)
         # A reranker's order is final: it read every passage whole.
         order = list(range(len(hits)))
         if self.reranker is None:
@@ -251,5 +261,5 @@ class Searcher:
         score = self.answer_model.answer_probability(probabilities, matrix)
         threshold = self.answer_model.threshold if s.abstain_threshold is None else s.abstain_threshold
         if score < threshold:
-            return hits, Abstention("unlikely", score=score)
+            return hits, Abstention("unlikely", tuple(unknown), score=score)
         return hits, Answer(passage=order.index(best.passage), start=best.start, end=best.end, score=score)
