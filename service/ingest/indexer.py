@@ -31,6 +31,8 @@ from service.manifest import FORMAT_VERSION, Changes, Counts, DocumentEntry, Man
 from service.models.embedding import Embedder, Encoder
 from service.models.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exported_for
 from service.models.onnx_embedding import export as export_onnx
+from service.models.ray_encoder import BATCH_SIZE as RAY_BATCH_SIZE
+from service.models.ray_encoder import LOCAL, RayUnavailable
 from service.store import BUILDS, ChunkRecord, Document, publish, read_manifest, write_build
 from service.vector_index import build_vector_index
 
@@ -210,8 +212,12 @@ def build_index(
         len(docs) - len(missing),
     )
     embed_start = time.perf_counter()
-    new_chunks = embedder.encode([t for i in missing for t in inputs[i][0]], progress=progress)
-    new_sentences = embedder.encode([t for i in missing for t in inputs[i][1]], progress=progress)
+    # One call for passages and sentences: an encoder on a cluster starts its workers once.
+    passages_to_embed = [t for i in missing for t in inputs[i][0]]
+    embedded = embedder.encode(
+        passages_to_embed + [t for i in missing for t in inputs[i][1]], progress=progress
+    )
+    new_chunks, new_sentences = embedded[: len(passages_to_embed)], embedded[len(passages_to_embed) :]
     embed_seconds = time.perf_counter() - embed_start
     c_at = s_at = 0
     for i in missing:
@@ -288,7 +294,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the index is current")
     parser.add_argument("--full", action="store_true", help="re-embed every document, ignoring the cache")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    cluster = parser.add_argument_group("Ray (pip install 'hsqa[cluster]')")
+    cluster.add_argument(
+        "--ray",
+        nargs="?",
+        const=LOCAL,
+        metavar="ADDRESS",
+        help="embed on Ray Data actors: no ADDRESS starts a local Ray for this build; 'auto' joins "
+        "the cluster this node belongs to; or host:port of its head. Corpus and index must be on a "
+        "path every node sees",
+    )
+    cluster.add_argument("--ray-gpus", type=int, default=0, metavar="N", help="N actors with one GPU each")
+    cluster.add_argument("--ray-actors", type=int, metavar="N", help="CPU actors (default: one per CPU)")
+    cluster.add_argument(
+        "--ray-batch-size", type=int, default=RAY_BATCH_SIZE, metavar="N", help="texts per actor call"
+    )
     return parser.parse_args(argv)
+
+
+def ray_encoder(settings: Settings, args: argparse.Namespace) -> Encoder:
+    """The Ray-backed encoder for ``--ray``: CPU actors run the verified ONNX export (made here
+    first, as a plain build would), so the vectors are the plain build's."""
+    from service.models.ray_encoder import RayEncoder
+
+    local = indexing_encoder(settings)
+    return RayEncoder(
+        settings.model,
+        local.dimension,
+        local.max_seq_length,
+        exported_for(settings.index_dir, settings.model),
+        address=args.ray,
+        actors=args.ray_actors,
+        gpus=args.ray_gpus,
+        batch_size=args.ray_batch_size,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,8 +346,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         log.info("building index: %s", reason)
     try:
-        manifest = build_index(settings, progress=not args.quiet, full=args.full)
-    except (ValueError, FileNotFoundError) as exc:
+        embedder = ray_encoder(settings, args) if args.ray else None
+        manifest = build_index(settings, embedder, progress=not args.quiet, full=args.full)
+    except (ValueError, FileNotFoundError, RayUnavailable) as exc:
         log.error("%s", exc)
         return 1
     counts, skipped, ch = manifest.counts, manifest.skipped, manifest.changes

@@ -44,12 +44,12 @@ class Embedder:
 
     runtime = "torch"
 
-    def __init__(self, model: str, batch_size: int = 32) -> None:
+    def __init__(self, model: str, batch_size: int = 32, device: str = "cpu") -> None:
         from sentence_transformers import SentenceTransformer
 
         path = resolve_model_path(model)
         try:
-            self.model = SentenceTransformer(path, device="cpu")
+            self.model = SentenceTransformer(path, device=device)
         except OSError as exc:
             raise OSError(
                 f"cannot load embedding model {model!r} from {path!r} without network: "

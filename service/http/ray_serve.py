@@ -1,0 +1,96 @@
+"""Replicated serving on Ray Serve (``hsqa-serve --ray``): the same FastAPI app, one copy per
+replica, behind Ray Serve's HTTP proxy.
+
+Each replica builds the app itself (``serve.ingress`` with a builder, evaluated on the
+replica), so it loads the models and memory-maps the published index exactly as the plain
+server does, from the same ``HSQA_*`` settings, and picks up a new build the same way (its own
+reload watcher). The HTTP contract and the pages are the app's: nothing here changes a route.
+
+Overload: each replica works on at most ``max_ongoing_requests`` requests and Serve queues at
+most ``max_queued_requests`` more for the deployment; past that Serve answers 503 at once. Inside
+a replica the app's own load shedder (``HSQA_MAX_IN_FLIGHT``) still answers 503 with
+``Retry-After``.
+
+Needs the ``cluster`` extra (``pip install 'hsqa[cluster]'``). Every node must see the index
+folder: a shared file system, or the same path on each node.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from service.config import Settings
+
+#: Requests one replica works on at once: as many as its app sheds at by default.
+MAX_ONGOING = Settings().max_in_flight
+MAX_QUEUED = 64  # waiting for a replica, deployment-wide; past it Serve answers 503
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How many replicas: a fixed number, or autoscaling between ``minimum`` and ``maximum``
+    on ongoing requests (``target`` per replica)."""
+
+    replicas: int | None = 1
+    minimum: int = 1
+    maximum: int = 1
+    target: float = 2.0
+
+    def options(self) -> dict[str, Any]:
+        if self.replicas is not None:
+            return {"num_replicas": self.replicas}
+        return {
+            "autoscaling_config": {
+                "min_replicas": self.minimum,
+                "max_replicas": self.maximum,
+                "target_ongoing_requests": self.target,
+            }
+        }
+
+
+def _settings_environment(settings: Settings) -> dict[str, str]:
+    """The settings a replica needs, as the HSQA_* variables it reads them from."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("HSQA_")}
+    env["HSQA_INDEX_DIR"] = str(settings.index_dir.resolve())
+    return env
+
+
+def application(
+    settings: Settings,
+    scale: Scale = Scale(),
+    max_ongoing: int = MAX_ONGOING,
+    max_queued: int = MAX_QUEUED,
+    cpus_per_replica: float = 1.0,
+) -> Any:
+    """The Ray Serve application: one deployment whose replicas each run ``create_app()``."""
+    from ray import serve
+
+    env = _settings_environment(settings)
+
+    def build() -> Any:  # runs on each replica
+        os.environ.update(env)
+        from service.http.app import create_app
+
+        return create_app()
+
+    deployment = serve.deployment(
+        name="hsqa",
+        max_ongoing_requests=max_ongoing,
+        max_queued_requests=max_queued,
+        ray_actor_options={"num_cpus": cpus_per_replica},
+        **scale.options(),
+    )(serve.ingress(build)())
+    return deployment.bind()
+
+
+def run(settings: Settings, address: str, host: str, port: int, scale: Scale, blocking: bool = True) -> None:
+    """Join (or start) a Ray cluster, start Serve's HTTP proxy on ``host:port`` and deploy."""
+    from ray import serve
+
+    from service.models.ray_encoder import connect
+
+    connect(address)
+    serve.start(http_options={"host": host, "port": port})
+    serve.run(application(settings, scale), name="hsqa", route_prefix="/", blocking=blocking)
