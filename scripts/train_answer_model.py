@@ -616,23 +616,27 @@ def gather(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def training_parser(doc: str | None, what: str) -> argparse.ArgumentParser:
+    """The options both training scripts share: where to write ``what``, a smoke run, the cache."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--out", type=Path, help="write the model here (default: the bundled folder; --smoke: nowhere)"
+        "--out", type=Path, help=f"write the {what} here (default: the bundled folder; --smoke: nowhere)"
     )
     parser.add_argument(
         "--smoke", action="store_true", help="a few questions per article: proves the script runs"
     )
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the SQuAD indexes are built")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = training_parser(__doc__, "model")
     parser.add_argument(
         "--compare", action="store_true", help="also fit a logistic regression and print both"
     )
     parser.add_argument(
         "--ablations", action="store_true", help="print what each check and feature group earns"
     )
-    parser.add_argument("--cache", type=Path, default=CACHE, help="where the SQuAD indexes are built")
     parser.add_argument(
         "--reader",
         type=Path,

@@ -23,7 +23,6 @@ this reader in the loop: retrain it after this script.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from train_answer_model import CACHE, SEED, collect, searcher_for
+from train_answer_model import SEED, collect, searcher_for, training_parser
 
 from service.config import Settings
 from service.models.answer_reader import BUNDLED_READER, READER_FILE, READER_META, AnswerReader
@@ -180,16 +179,7 @@ def export(model: Any, tokenizer: Any, out: Path, meta: dict[str, Any]) -> float
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--out", type=Path, help="where to write (default: the bundled folder; --smoke: nowhere)"
-    )
-    parser.add_argument(
-        "--smoke", action="store_true", help="a few questions per article: proves the script runs"
-    )
-    parser.add_argument("--cache", type=Path, default=CACHE, help="where the SQuAD indexes are built")
+    parser = training_parser(__doc__, "reader")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     base = Settings().model

@@ -23,8 +23,6 @@ from typing import Any
 
 from service.config import Settings
 
-#: Requests one replica works on at once: as many as its app sheds at by default.
-MAX_ONGOING = Settings().max_in_flight
 MAX_QUEUED = 64  # waiting for a replica, deployment-wide; past it Serve answers 503
 
 
@@ -60,11 +58,12 @@ def _settings_environment(settings: Settings) -> dict[str, str]:
 def application(
     settings: Settings,
     scale: Scale = Scale(),
-    max_ongoing: int = MAX_ONGOING,
     max_queued: int = MAX_QUEUED,
     cpus_per_replica: float = 1.0,
 ) -> Any:
-    """The Ray Serve application: one deployment whose replicas each run ``create_app()``."""
+    """The Ray Serve application: one deployment whose replicas each run ``create_app()``. A
+    replica works on as many requests at once as its app's load shedder lets in
+    (``settings.max_in_flight``)."""
     from ray import serve
 
     env = _settings_environment(settings)
@@ -77,7 +76,7 @@ def application(
 
     deployment = serve.deployment(
         name="hsqa",
-        max_ongoing_requests=max_ongoing,
+        max_ongoing_requests=settings.max_in_flight,
         max_queued_requests=max_queued,
         ray_actor_options={"num_cpus": cpus_per_replica},
         **scale.options(),

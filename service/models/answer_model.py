@@ -13,7 +13,6 @@ so the model refuses to load without that same reader.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 
 from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
+from service.models.artifacts import read_meta
 
 #: The model's inputs, in order: one row per answer candidate, computed by
 #: ``service.retrieval.answering.candidate_features`` from what the index holds.
@@ -145,13 +145,14 @@ class AnswerModel:
     def load(cls, folder: Path = BUNDLED, reader_folder: Path = BUNDLED_READER) -> AnswerModel:
         import lightgbm
 
-        meta_path = folder / META_FILE
-        if not meta_path.is_file() or not (folder / MODEL_FILE).is_file():
-            raise ModelUnavailable(
-                f"no answer model in {folder} (needs {MODEL_FILE} and {META_FILE}); train one with "
-                "`python scripts/train_answer_model.py` or unset HSQA_ANSWER_MODEL to use the bundled one"
-            )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = read_meta(
+            folder,
+            META_FILE,
+            MODEL_FILE,
+            "answer model",
+            "train one with `python scripts/train_answer_model.py` "
+            "or unset HSQA_ANSWER_MODEL to use the bundled one",
+        )
         if tuple(meta["features"]) != FEATURES:
             raise ModelUnavailable(
                 f"the answer model in {folder} was trained on other features than this code computes; "

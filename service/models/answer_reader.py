@@ -16,7 +16,6 @@ tokenizer is the bundled model's own.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from service.errors import ModelUnavailable
+from service.models.artifacts import read_meta
 from service.models.embedding import resolve_model_path
 from service.models.onnx_embedding import session as onnx_session
 
@@ -46,13 +45,13 @@ class AnswerReader:
     def load(cls, folder: Path = BUNDLED_READER, threads: int = 1) -> AnswerReader:
         from tokenizers import Tokenizer
 
-        meta_path = folder / READER_META
-        if not meta_path.is_file() or not (folder / READER_FILE).is_file():
-            raise ModelUnavailable(
-                f"no answer reader in {folder} (needs {READER_FILE} and {READER_META}); train one with "
-                "`python scripts/train_answer_reader.py`"
-            )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = read_meta(
+            folder,
+            READER_META,
+            READER_FILE,
+            "answer reader",
+            "train one with `python scripts/train_answer_reader.py`",
+        )
         session = onnx_session(folder / READER_FILE, threads)
         tokenizer = Tokenizer.from_file(str(Path(resolve_model_path(meta["base_model"])) / "tokenizer.json"))
         tokenizer.enable_truncation(int(meta["max_length"]), strategy="only_second")
