@@ -24,6 +24,10 @@ from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.models.artifacts import read_meta
 
+#: The kinds of answer a question can ask for (``service.retrieval.answering.question_type``);
+#: "other" has no feature of its own (all ``asks_*`` are 0).
+QUESTION_TYPES = ("who", "when", "where", "why", "count", "how", "what", "define", "yesno", "other")
+
 #: The model's inputs, in order: one row per answer candidate, computed by
 #: ``service.retrieval.answering.candidate_features`` from what the index holds.
 FEATURES: tuple[str, ...] = (
@@ -66,12 +70,8 @@ FEATURES: tuple[str, ...] = (
     "missing_idf_passage",  # the rarest question word its passage lacks
     # what the question asks for (one of QUESTION_TYPES), for the model to match against what
     # a sentence states: 'how much' and a sentence with no number, 'when' and no time
-    *(f"asks_{kind}" for kind in ("who", "when", "where", "why", "count", "how", "what", "define", "yesno")),
+    *(f"asks_{kind}" for kind in QUESTION_TYPES if kind != "other"),
 )
-
-#: The kinds of answer a question can ask for (``service.retrieval.answering.question_type``);
-#: "other" has no feature of its own (all ``asks_*`` are 0).
-QUESTION_TYPES = ("who", "when", "where", "why", "count", "how", "what", "define", "yesno", "other")
 
 
 BUNDLED = Path(__file__).resolve().parent / "answer-model"
