@@ -12,6 +12,8 @@ modules' own import statements, no model.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,13 @@ def test_every_top_level_module_is_foundation_or_a_composition_root() -> None:
 
 def test_tooling_for_scripts_and_tests_lives_outside_the_product() -> None:
     assert not any(m.split(".")[-1] in {"localserver", "evaluation", "squad"} for m in MODULES)
+
+
+def test_the_default_paths_need_no_ray() -> None:
+    # Ray is an extra (cluster): building, serving and the CLI must import without it.
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "import service.__main__, service.http.app, service.ingest.indexer, service.http.cli\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
