@@ -50,7 +50,7 @@ from service.models.answer_model import (
     MODEL_FILE,
     calibrated,
     calibration_inputs,
-    reread,
+    read_best,
 )
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.retrieval.answering import SentenceTable
@@ -89,7 +89,7 @@ OWN_SET = ROOT / "eval" / "questions.jsonl"
 IN_DOMAIN = "hs/"  # the group prefix of an in-domain fold: hs/<document id>
 IN_DOMAIN_WEIGHT = 4.0  # a human-security question's rows weigh this many SQuAD questions' rows
 #: The answer reader reads the answer model's best READ_TOP candidates; its logit is added,
-#: times READ_WEIGHT, to theirs (``answer_model.reread``; chosen on the validation articles).
+#: times READ_WEIGHT, to theirs (``answer_model.read_best``; chosen on the validation articles).
 READ_TOP = 3
 READ_WEIGHT = 1.0
 #: Where the calibration is fitted: ("train",) (out-of-fold scores of the training folds), or
@@ -226,12 +226,15 @@ class Reading:
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def __call__(self, p: np.ndarray, question: str, texts: list[str]) -> np.ndarray:
-        read = np.argsort(-p, kind="stable")[: self.top]
-        wanted = [texts[int(i)] for i in read]
+        return read_best(
+            p, self.top, self.weight, lambda read: self.logits(question, [texts[i] for i in read])
+        )
+
+    def logits(self, question: str, wanted: list[str]) -> np.ndarray:
         new = [t for t in dict.fromkeys(wanted) if (question, t) not in self.seen]
         for text, logit in zip(new, self.reader.logits(question, new), strict=True):
             self.seen[(question, text)] = float(logit)
-        return reread(p, read, np.array([self.seen[(question, t)] for t in wanted]), self.weight)
+        return np.array([self.seen[(question, t)] for t in wanted])
 
 
 def probabilities(model: Any, data: Questions, i: int, reading: Reading | None) -> np.ndarray:

@@ -126,6 +126,16 @@ def reread(probabilities: np.ndarray, read: np.ndarray, logits: np.ndarray, weig
     return out
 
 
+def read_best(
+    probabilities: np.ndarray, top: int, weight: float, logits_of: Callable[[list[int]], np.ndarray]
+) -> np.ndarray:
+    """``reread`` once the reader has read the ``top`` most probable candidates
+    (``logits_of(indices)`` gives its logits): the one choice of what the reader reads, for the
+    service and for the training script alike."""
+    read = np.argsort(-probabilities, kind="stable")[:top]
+    return reread(probabilities, read, logits_of([int(i) for i in read]), weight)
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     """A loaded answer model. ``candidate_probabilities`` scores candidates;
@@ -189,9 +199,13 @@ class AnswerModel:
         p = np.asarray(self.booster.predict(matrix, num_threads=1), dtype=np.float64)
         if self.reader is None or question is None or text_of is None:
             return p
-        read = np.argsort(-p, kind="stable")[: self.read_top]
-        logits = self.reader.logits(question, [text_of(int(i)) for i in read])
-        return reread(p, read, logits, self.read_weight)
+        reader = self.reader
+        return read_best(
+            p,
+            self.read_top,
+            self.read_weight,
+            lambda read: reader.logits(question, [text_of(i) for i in read]),
+        )
 
     def answer_probability(self, probabilities: np.ndarray, matrix: np.ndarray) -> float:
         """Calibrated probability that the best candidate is a right answer (0 with none)."""
