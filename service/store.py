@@ -3,8 +3,9 @@
 Layout of one build (``index/builds/<build id>/``)::
 
     manifest.json        format version, model, chunking, per-document hashes, counts
-    documents.jsonl      line i: metadata and full stored text of document i
-    chunks.jsonl         line i: document, section, offsets and sentence range of chunk i
+    documents.sqlite     row i: catalogue entry and full stored text of document i
+    chunks.npy           row i: document, section, offsets and sentence range of passage i
+    sections.json        the section titles ``chunks.npy`` refers to
     chunks.faiss         normalised chunk vectors; row i is chunk i (inner product = cosine):
                          exact or IVF by size, see ``service.vector_index`` and the
                          manifest's ``vector_index``
@@ -17,21 +18,21 @@ Layout of one build (``index/builds/<build id>/``)::
 build directory first and then replaces the link with ``os.replace``, which is atomic: a
 reader sees the old build or the new one, never a half-written one.
 
-The vectors, sentence vectors, BM25 arrays and fact tables are read memory-mapped: loading costs little
+Passages, vectors, sentence vectors, BM25 arrays and fact tables are read memory-mapped, and
+texts are read from SQLite when a question needs them (``service.tables``): loading costs little
 however large the index, and worker processes share one copy through the page cache. A
 build that was unlinked by a newer publish stays readable while a process still maps it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
-from dataclasses import asdict, dataclass
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import bm25s
 import faiss
@@ -40,53 +41,12 @@ import numpy as np
 from service.errors import IndexUnavailable
 from service.facts import Facts
 from service.manifest import BUILD_HINT, MANIFEST, Manifest
+from service.records import Document
+from service.tables import DOCUMENTS_FILE, ChunkTable, DocumentStore, write_documents
 from service.vector_index import read_vector_index, write_vector_index
 
 CURRENT = "current"
 BUILDS = "builds"
-
-
-@dataclass(frozen=True)
-class Document:
-    """A text as stored: exactly as read, with its catalogue entry. Every citation is a pair
-    of character offsets into ``text``."""
-
-    id: str
-    file: str
-    title: str
-    text: str
-    author: str | None = None
-    date: str | None = None
-    kind: str = "text"
-    url: str | None = None
-    note: str | None = None
-    pages: tuple[int, ...] | None = None  # start offset of each page, for PDFs
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    def metadata(self) -> dict[str, str | None]:
-        return {
-            "id": self.id,
-            "file": self.file,
-            "title": self.title,
-            "author": self.author,
-            "date": self.date,
-            "kind": self.kind,
-            "url": self.url,
-            "note": self.note,
-        }
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    document_id: str
-    section: str | None
-    start: int
-    end: int
-    first_sentence: int  # global sentence row, inclusive
-    last_sentence: int  # exclusive
 
 
 @dataclass
@@ -95,8 +55,8 @@ class IndexData:
 
     path: Path
     manifest: Manifest
-    documents: dict[str, Document]
-    chunks: list[ChunkRecord]
+    documents: Mapping[str, Document]  # a DocumentStore once loaded: texts read on demand
+    chunks: ChunkTable
     chunk_index: faiss.Index
     sentences: np.ndarray  # (n, 3) int64: document ordinal, start, end
     sentence_vectors: np.ndarray  # (n, dim) float32
@@ -124,38 +84,21 @@ class IndexData:
     @cached_property
     def chunk_ranges(self) -> dict[str, tuple[int, int]]:
         """Each document's passages [first, last): a build stores them contiguously."""
-        ranges: dict[str, tuple[int, int]] = {}
-        for i, c in enumerate(self.chunks):
-            first = ranges.get(c.document_id, (i, i))[0]
-            ranges[c.document_id] = (first, i + 1)
-        return ranges
+        return self.chunks.document_ranges()
 
     @cached_property
     def chunk_counts(self) -> dict[str, int]:
         """Passages per document, counted once per loaded index (pages and /documents ask
         on every request). Read-only by convention."""
-        counts = dict.fromkeys(self.documents, 0)
-        for c in self.chunks:
-            counts[c.document_id] += 1
-        return counts
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
+        ranges = self.chunk_ranges
+        return {d: ranges[d][1] - ranges[d][0] if d in ranges else 0 for d in self.documents}
 
 
 def write_build(
     build_dir: Path,
     manifest: Manifest,
     documents: list[Document],
-    chunks: list[ChunkRecord],
+    chunks: ChunkTable,
     chunk_index: faiss.Index,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
@@ -164,10 +107,8 @@ def write_build(
 ) -> None:
     """Write one complete build into ``build_dir`` (which must not exist yet)."""
     build_dir.mkdir(parents=True)
-    _write_jsonl(
-        build_dir / "documents.jsonl", [{**d.metadata(), "pages": d.pages, "text": d.text} for d in documents]
-    )
-    _write_jsonl(build_dir / "chunks.jsonl", [asdict(c) for c in chunks])
+    write_documents(build_dir / DOCUMENTS_FILE, documents)
+    chunks.save(build_dir)
     write_vector_index(chunk_index, build_dir / "chunks.faiss")
     np.save(build_dir / "sentences.npy", sentences.astype(np.int64))
     np.save(build_dir / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
@@ -217,17 +158,14 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
             f"for {expected_model!r}; set HSQA_MODEL={model} or rebuild the index"
         )
     try:
-        docs = [
-            Document(**{**row, "pages": tuple(row["pages"]) if row.get("pages") else None})
-            for row in _read_jsonl(build / "documents.jsonl")
-        ]
-        chunks = [ChunkRecord(**row) for row in _read_jsonl(build / "chunks.jsonl")]
+        docs = DocumentStore(build / DOCUMENTS_FILE)
+        chunks = ChunkTable.load(build, list(docs))
         chunk_index = read_vector_index(build / "chunks.faiss", manifest.vector_index)
         sentences = np.load(build / "sentences.npy", mmap_mode="r")
         sentence_vectors = np.load(build / "sentence_vectors.npy", mmap_mode="r")
         bm25 = bm25s.BM25.load(str(build / "bm25"), mmap=True, show_progress=False, verbosity=0)
         facts = Facts.load(build)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, sqlite3.Error) as exc:
         raise IndexUnavailable(f"index at {build} is damaged ({exc}); {BUILD_HINT}") from exc
     counts = manifest.counts
     dim = manifest.model.dimension
@@ -247,14 +185,14 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
     index = IndexData(
         path=build,
         manifest=manifest,
-        documents={d.id: d for d in docs},
+        documents=docs,
         chunks=chunks,
         chunk_index=chunk_index,
         sentences=sentences,
         sentence_vectors=sentence_vectors,
         bm25=bm25,
         facts=facts,
-        document_order=[d.id for d in docs],
+        document_order=list(docs),
     )
     # Derived tables, built here once so that no request builds (or waits on) them.
     _ = index.ordinal_of, index.chunk_ranges, index.chunk_counts

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from service.records import Document
 from service.retrieval.filters import Filters, date_span, select
 from service.retrieval.quotes import QuoteChecker, normalise
-from service.store import Document
 from tests.support import OGATA_TEXT, small_index
 
 

@@ -201,7 +201,7 @@ def test_what_bm25_reads_is_a_rebuild_that_re_embeds_nothing(
 def test_bm25_also_reads_the_sentences_before_a_passage(settings: Settings) -> None:
     # What BM25 reads; the citation stays text[start:end] of the passage alone.
     from service.ingest.chunking import chunk_text
-    from service.store import Document
+    from service.records import Document
 
     text = "Professor Sen noted three points. He listed them:\n\n(1) Security is broad. (2) It is local."
     doc = Document(id="d", file="d.txt", title="T", text=text)

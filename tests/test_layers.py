@@ -31,7 +31,17 @@ FORBIDDEN = {
     "http": ("service.ingest",),
 }
 #: Top-level modules every layer builds on; they import no layer.
-FOUNDATION = ("config", "errors", "store", "manifest", "vector_index", "analysis", "facts")
+FOUNDATION = (
+    "config",
+    "errors",
+    "records",
+    "store",
+    "tables",
+    "manifest",
+    "vector_index",
+    "analysis",
+    "facts",
+)
 
 
 def module_name(path: Path) -> str:

@@ -36,7 +36,8 @@ def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
     "damage",
     [
         lambda d: (d / "chunks.faiss").write_bytes(b"not faiss"),
-        lambda d: (d / "chunks.jsonl").write_text((d / "chunks.jsonl").read_text().split("\n", 1)[1]),
+        lambda d: np.save(d / "chunks.npy", np.load(d / "chunks.npy")[1:]),
+        lambda d: (d / "documents.sqlite").write_bytes(b"not a database"),
         lambda d: (d / "sentence_vectors.npy").unlink(),
         lambda d: (d / "manifest.json").write_text("{truncated"),
         lambda d: shutil.rmtree(d / "bm25"),
@@ -48,7 +49,8 @@ def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
     ],
     ids=[
         "corrupt-faiss",
-        "missing-chunk-line",
+        "missing-passage-row",
+        "documents-not-sqlite",
         "missing-vectors",
         "half-written-manifest",
         "missing-bm25",

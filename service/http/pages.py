@@ -27,8 +27,8 @@ from service.http.schemas import (
     FilterSpec,
     QuoteRequest,
 )
+from service.records import Document
 from service.runtime import Runtime
-from service.store import Document
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["marked"] = marked

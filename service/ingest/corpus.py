@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from service.errors import SkippedFile
 from service.ingest.loaders import LOADERS, META_KEYS, Loaded, load_file
-from service.store import Document
+from service.records import Document
 
 log = logging.getLogger(__name__)
 

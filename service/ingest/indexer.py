@@ -33,7 +33,9 @@ from service.models.onnx_embedding import INT8_FILE, ONNX_DIR, OnnxEmbedder, exp
 from service.models.onnx_embedding import export as export_onnx
 from service.models.ray_encoder import BATCH_SIZE as RAY_BATCH_SIZE
 from service.models.ray_encoder import LOCAL, RayUnavailable
-from service.store import BUILDS, ChunkRecord, Document, publish, read_manifest, write_build
+from service.records import ChunkRecord, Document
+from service.store import BUILDS, publish, read_manifest, write_build
+from service.tables import ChunkTable
 from service.vector_index import build_vector_index
 
 log = logging.getLogger("hsqa.indexer")
@@ -263,7 +265,7 @@ def build_index(
             tmp,
             manifest,
             docs,
-            chunks,
+            ChunkTable.of(chunks, [d.id for d in docs]),
             chunk_index,
             sentences,
             sentence_vectors,

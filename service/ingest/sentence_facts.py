@@ -24,7 +24,7 @@ from service.ingest.cues import (
     states_number,
     states_time,
 )
-from service.store import ChunkRecord, Document
+from service.records import ChunkRecord, Document
 
 # How far back a sentence opening with a pronoun ('She also identified…') looks for what it means.
 CONTEXT_SENTENCES = 2

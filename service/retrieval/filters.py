@@ -19,7 +19,8 @@ from datetime import date
 import numpy as np
 
 from service.errors import InvalidFilter
-from service.store import Document, IndexData
+from service.records import Document
+from service.store import IndexData
 
 #: A year, a month or a day as written in a filter (also the request schemas' pattern);
 #: whether the day is on the calendar is ``date_span``'s to check.

@@ -16,7 +16,9 @@ from service.config import ROOT, ChunkingSettings
 from service.ingest.chunking import chunk_text
 from service.ingest.sentence_facts import build_facts
 from service.manifest import Changes, Counts, Manifest, ModelInfo
-from service.store import ChunkRecord, Document, IndexData
+from service.records import ChunkRecord, Document
+from service.store import IndexData
+from service.tables import ChunkTable
 
 DIMENSION = 8  # of the random vectors of ``small_index``
 
@@ -80,7 +82,7 @@ def small_index(text: str, title: str = "A small text", overlap_sentences: int =
         path=Path("."),
         manifest=manifest,
         documents={doc.id: doc},
-        chunks=chunks,
+        chunks=ChunkTable.of(chunks, [doc.id]),
         chunk_index=chunk_index,
         sentences=sentences,
         sentence_vectors=unit(len(sentences)),
