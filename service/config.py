@@ -193,6 +193,21 @@ class Settings(BaseSettings):
         "at 4, 0.8-1.0 s at 8, 3.4 s at 32 (BENCHMARKS.md).",
     )
 
+    batch_max_size: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="Most questions embedded together: concurrent questions share one model call "
+        "(1: each question alone, no batching).",
+    )
+    batch_max_wait_ms: float = Field(
+        2.0,
+        ge=0,
+        le=2.0,
+        description="Longest a question waits for others to share its model call while one is "
+        "already running; with the model idle it goes at once (a lone question never waits).",
+    )
+
     @model_validator(mode="after")
     def _contract_limits_are_fixed(self) -> Settings:
         # The request schemas are built once, at import, from these defaults: a different

@@ -5,6 +5,7 @@ proxy; the page is served the same way."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from ray import serve
 
 from service.config import Settings
 from service.http.ray_serve import Scale, application
+from tests.support import DATA, read_jsonl
 from tests.test_api import (  # noqa: F401 - collected here again, against Ray Serve
     test_ask_response_has_the_contract_shape,
     test_asking_for_fewer_passages_finds_the_same_answer,
@@ -51,3 +53,14 @@ def test_both_replicas_answer_and_the_page_is_served(client: httpx.Client) -> No
     assert status.replica_states.get("RUNNING") == 2
     page = client.get("/", params={"q": "What is human security?"})
     assert page.status_code == 200 and "<form" in page.text and "human security" in page.text.lower()
+
+
+def test_concurrent_questions_are_batched_and_answered_as_one_by_one(client: httpx.Client) -> None:
+    questions = [q["question"] for q in read_jsonl(DATA / "core_questions.jsonl")][:12]
+    alone = [client.post("/ask", json={"question": q}).json() for q in questions]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        replies = list(pool.map(lambda q: client.post("/ask", json={"question": q}), questions))
+    assert [r.status_code for r in replies] == [200] * len(questions)
+    assert [(r.json()["answer"], r.json()["passages"]) for r in replies] == [
+        (r["answer"], r["passages"]) for r in alone
+    ]

@@ -7,7 +7,9 @@ from bisect import bisect_right
 from typing import Annotated
 from urllib.parse import quote
 
+import numpy as np
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
@@ -127,13 +129,17 @@ def summarise(selection: Selection) -> FilterSummary:
     )
 
 
-def answer_question(request: Request, body: AskRequest) -> AskResponse:
-    started = time.perf_counter()
+def answer_question(
+    request: Request, body: AskRequest, qvec: np.ndarray | None = None, started: float | None = None
+) -> AskResponse:
+    """The answer to ``body``; ``qvec``, the question's vector if it was embedded already (and
+    ``started``, when that began)."""
+    started = started or time.perf_counter()
     searcher = runtime(request).require_searcher()
     index = searcher.index
     filters = body.filters.core() if body.filters else None
     selection = select(index, filters) if filters is not None and not filters.empty else None
-    result = searcher.search(body.question, body.top_k, selection=selection)
+    result = searcher.search(body.question, body.top_k, selection=selection, qvec=qvec)
     return AskResponse(
         question=result.question,
         answer=to_answer(index, result.hits, result.outcome),
@@ -150,14 +156,24 @@ def rendered(response: AskResponse) -> Response:
     return Response(response.model_dump_json(), media_type="application/json")
 
 
+async def answered(request: Request, body: AskRequest) -> Response:
+    """The rendered answer, the question embedded with the questions that arrive with it
+    (``app.state.embed_question``, see ``service.http.batching``) and the rest of the work in
+    a worker thread."""
+    started = time.perf_counter()
+    runtime(request).require_searcher()  # no index: 503 before any model work
+    qvec = await request.app.state.embed_question(body.question)
+    return rendered(await run_in_threadpool(answer_question, request, body, qvec, started))
+
+
 @router.post("/ask", response_model=AskResponse, responses=ERROR_RESPONSES, tags=["search"])
-def ask(request: Request, body: AskRequest) -> Response:
+async def ask(request: Request, body: AskRequest) -> Response:
     """Answer a question: ranked passages with citations, and the best answer sentence."""
-    return rendered(answer_question(request, body))
+    return await answered(request, body)
 
 
 @router.get("/search", response_model=AskResponse, responses=ERROR_RESPONSES, tags=["search"])
-def search(
+async def search(
     request: Request,
     q: Annotated[
         str,
@@ -207,7 +223,7 @@ def search(
         body = AskRequest(question=q, top_k=top_k, filters=filters)
     except ValidationError as exc:
         raise validation_error(exc, location="query", rename={"question": "q"}) from None
-    return rendered(answer_question(request, body))
+    return await answered(request, body)
 
 
 def compare_question(request: Request, body: CompareRequest) -> CompareResponse:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from service.config import Settings
 from service.http import admin, api, pages
+from service.http.batching import EmbedQuestion, MicroBatcher, one_at_a_time
 from service.http.errors import install_error_handlers
 from service.http.shedding import LoadShedder
 from service.http.telemetry import Metrics, Telemetry
@@ -31,6 +33,20 @@ def _publish_index_gauges(metrics: Metrics, runtime: Runtime) -> None:
     metrics.documents.set(manifest.counts.documents)
     metrics.chunks.set(manifest.counts.chunks)
     metrics.built.set(datetime.fromisoformat(manifest.built_at).timestamp())
+
+
+def question_embedder(app: FastAPI, settings: Settings, metrics: Metrics) -> EmbedQuestion:
+    """How /ask embeds a question: with those that arrive with it (``HSQA_BATCH_MAX_SIZE`` > 1),
+    or alone. Always with the model of the runtime serving at that moment."""
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        runtime: Runtime = app.state.runtime
+        metrics.question_batch.observe(len(texts))
+        return runtime.require_searcher().embedder.encode(texts)
+
+    if settings.batch_max_size <= 1:
+        return one_at_a_time(lambda text: encode([text])[0])
+    return MicroBatcher(encode, settings.batch_max_size, settings.batch_max_wait_ms).embed
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.embed_question = question_embedder(app, settings, metrics)
     install_error_handlers(app, settings)
     # Shed before a body is read; telemetry, outermost, counts the 503s with the rest.
     app.add_middleware(LoadShedder, limit=settings.max_in_flight)

@@ -6,6 +6,10 @@ replica), so it loads the models and memory-maps the published index exactly as 
 server does, from the same ``HSQA_*`` settings, and picks up a new build the same way (its own
 reload watcher). The HTTP contract and the pages are the app's: nothing here changes a route.
 
+Batching: concurrent questions on one replica are embedded together by ``@serve.batch``
+(``serve_batched``), with the plain server's settings ``HSQA_BATCH_MAX_SIZE`` and
+``HSQA_BATCH_MAX_WAIT_MS``.
+
 Overload: each replica works on at most ``max_ongoing_requests`` requests and Serve queues at
 most ``max_queued_requests`` more for the deployment; past that Serve answers 503 at once. Inside
 a replica the app's own load shedder (``HSQA_MAX_IN_FLIGHT``) still answers 503 with
@@ -17,9 +21,12 @@ folder: a shared file system, or the same path on each node.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from service.config import Settings
 
@@ -55,6 +62,26 @@ def _settings_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def serve_batched(app: Any, settings: Settings) -> Any:
+    """The replica's question embedder: Serve's own batching (``@serve.batch``) of concurrent
+    questions into one model call, up to ``batch_max_size`` questions or ``batch_max_wait_ms``,
+    with the model of the runtime serving at that moment. The model call runs in a worker
+    thread: the replica's event loop keeps taking requests meanwhile."""
+    from ray import serve
+
+    @serve.batch(
+        max_batch_size=settings.batch_max_size,
+        batch_wait_timeout_s=settings.batch_max_wait_ms / 1000,
+        max_concurrent_batches=2,
+    )
+    async def embed(texts: list[str]) -> list[np.ndarray]:
+        encoder = app.state.runtime.require_searcher().embedder
+        app.state.metrics.question_batch.observe(len(texts))
+        return list(await asyncio.to_thread(encoder.encode, texts))
+
+    return embed
+
+
 def application(
     settings: Settings,
     scale: Scale = Scale(),
@@ -72,7 +99,9 @@ def application(
         os.environ.update(env)
         from service.http.app import create_app
 
-        return create_app()
+        app = create_app()
+        app.state.embed_question = serve_batched(app, Settings())
+        return app
 
     deployment = serve.deployment(
         name="hsqa",

@@ -52,6 +52,12 @@ class Metrics:
             "When the loaded index was built (Unix time).",
             registry=self.registry,
         )
+        self.question_batch = Histogram(
+            "hsqa_question_batch_size",
+            "Questions embedded together in one model call (service.http.batching).",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry,
+        )
         self.ready = Gauge(
             "hsqa_ready", "1 when an index is loaded and searches are served.", registry=self.registry
         )

@@ -105,17 +105,22 @@ class Searcher:
         # What answer scoring needs of each sentence, stored at build time (read-only).
         self.sentences = SentenceTable(index)
         # Each passage's sentence rows [first, last), as an array for the best-sentence ranking.
-        self._sentence_bounds = np.array(
-            [(c.first_sentence, c.last_sentence) for c in index.chunks], dtype=np.int64
-        ).reshape(-1, 2)
+        self._sentence_bounds = index.chunks.sentence_bounds()
 
     def search(
-        self, question: str, top_k: int, mode: Mode | None = None, selection: Selection | None = None
+        self,
+        question: str,
+        top_k: int,
+        mode: Mode | None = None,
+        selection: Selection | None = None,
+        qvec: np.ndarray | None = None,
     ) -> SearchResult:
         """Rank passages for ``question`` (among the ``selection`` a filter allows, if one is
-        given) and choose the answer from the top ones."""
+        given) and choose the answer from the top ones. ``qvec``: the question's vector, when
+        the caller embedded it already (the server batches concurrent questions)."""
         watch = Stopwatch()
-        qvec = self.embedder.encode_query(question)
+        if qvec is None:
+            qvec = self.embedder.encode_query(question)
         watch.lap("embed")
         # The answer stage reads the top ``answer_passages`` whatever top_k is: asking for one
         # passage must not change which answer is found (its passage then comes first).
