@@ -96,7 +96,8 @@ def write_corpus(folder: Path, pool: list[str], documents: int, seed: int) -> No
         topic = TOPICS[d % len(TOPICS)]
         title = f"Human security and {topic}: report {d + 1}"
         paragraphs = [
-            " ".join(rng.choice(pool) for _ in range(rng.randint(3, 6))) for _ in range(PARAGRAPHS_PER_DOCUMENT)
+            " ".join(rng.choice(pool) for _ in range(rng.randint(3, 6)))
+            for _ in range(PARAGRAPHS_PER_DOCUMENT)
         ]
         name = f"report-{d + 1:06d}.txt"
         (folder / name).write_text(f"{title}\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
@@ -128,7 +129,9 @@ def fill_cache(
         if unseen:  # a heading, or a sentence the chunker joined differently
             known.update(zip(unseen, encoder.encode(unseen), strict=True))
         sentences = np.stack([known[t] for t in texts]).astype(np.float32)
-        chunks = unit(np.stack([sentences[c.first_sentence : c.last_sentence].mean(axis=0) for c in chunked.chunks]))
+        chunks = unit(
+            np.stack([sentences[c.first_sentence : c.last_sentence].mean(axis=0) for c in chunked.chunks])
+        )
         if i < sample_documents:
             continue  # the build embeds these with the model
         key = entry_key(signature, doc.sha256, metadata_hash(doc) if settings.embed_context else None)
@@ -156,13 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for corpus/ and index/")
     parser.add_argument("--sample-documents", type=int, default=20, help="documents the build embeds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pool", type=int, help="use only the first N distinct sentences (smoke runs)")
     args = parser.parse_args(argv)
     corpus, index = args.out / "corpus", args.out / "index"
     if corpus.exists():
         parser.error(f"{corpus} exists; choose an empty --out")
     settings = Settings(corpus_dir=corpus, index_dir=index)
     started = time.perf_counter()
-    pool = sentence_pool(settings)
+    pool = sentence_pool(settings)[: args.pool]
     documents = max(1, round(args.passages / (PARAGRAPHS_PER_DOCUMENT * PASSAGES_PER_PARAGRAPH)))
     write_corpus(corpus, pool, documents, args.seed)
     print(f"{documents} documents from {len(pool)} distinct sentences", file=sys.stderr)

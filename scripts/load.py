@@ -11,7 +11,14 @@ after start, after 1,000 requests and at the end, then stops the server by PID.
 ``--burst N [--rounds R]`` instead sends N POST /ask requests at the same moment (N threads
 released together), R times: it prints how many got 200, 503 (shed, with Retry-After) or
 anything else, transport errors (timeouts, resets), p50/p99 of the 200s and the server's
-memory before and after. A server that sheds load answers only 200s and 503s.
+memory before and after. A server that sheds load answers only 200s and 503s. With
+``--ray-replicas N`` the burst goes to the app on Ray Serve (a local Ray, N replicas) instead of
+uvicorn; memory is then the replicas' summed.
+
+``--throughput`` measures POST /ask throughput and latency at concurrency 1, 8 and 32 with
+question batching off (``HSQA_BATCH_MAX_SIZE=1``) and on (the default), on the same code in the
+same run; the in-flight limit is raised to 64 for it, so that what is measured is answering,
+not shedding.
 """
 
 from __future__ import annotations
@@ -23,14 +30,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from service.config import ROOT, Settings
 from service.ingest.indexer import build_index
-from tooling.evaluation import load_questions
-from tooling.localserver import memory_mib, running_service, wait_ready
+from tooling.evaluation import load_questions, markdown_table
+from tooling.localserver import drive, free_port, memory_mib, running_service, wait_ready
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,10 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--burst", type=int, help="clients sending one request each at the same moment")
     parser.add_argument("--rounds", type=int, default=5, help="bursts to send (with --burst)")
+    parser.add_argument("--ray-replicas", type=int, help="burst Ray Serve with this many replicas")
+    parser.add_argument("--throughput", action="store_true", help="/ask at 1, 8, 32 clients, batching off/on")
     args = parser.parse_args(argv)
     questions = [q["question"] for q in load_questions(ROOT / "eval" / "questions.jsonl")]
     if args.burst:
-        return burst(args.burst, args.rounds, questions)
+        return burst(args.burst, args.rounds, questions, args.ray_replicas)
+    if args.throughput:
+        return throughput(questions, min(args.requests, 2_000))
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
@@ -119,43 +132,116 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
-def burst(clients: int, rounds: int, questions: list[str]) -> int:
+def throughput(questions: list[str], requests: int) -> int:
+    """/ask at concurrency 1, 8 and 32, question batching off and on, one server each."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
+        build_index(Settings(index_dir=index_dir), progress=False)
+        for label, size in (("off (HSQA_BATCH_MAX_SIZE=1)", "1"), ("on (max 16, wait <= 2 ms)", "16")):
+            env = {"HSQA_BATCH_MAX_SIZE": size, "HSQA_MAX_IN_FLIGHT": "64"}
+            with running_service(index_dir, env=env) as (url, server):
+                wait_ready(url, server)
+                for clients in (1, 8, 32):
+                    n = requests if clients > 1 else requests // 2
+                    run = drive(
+                        url,
+                        lambda c, i: c.post("/ask", json={"question": questions[i % len(questions)]}),
+                        n,
+                        clients,
+                    )
+                    ms = statistics.quantiles(run.latencies_ms, n=100, method="inclusive")
+                    rows.append(
+                        [
+                            label,
+                            clients,
+                            n,
+                            f"{run.rate:.1f}",
+                            f"{ms[49]:.1f}",
+                            f"{ms[98]:.1f}",
+                            len(run.failures),
+                        ]
+                    )
+    print(markdown_table(["batching", "clients", "requests", "req/s", "p50 ms", "p99 ms", "failures"], rows))
+    return 0
+
+
+@contextmanager
+def burst_target(ray_replicas: int | None) -> Iterator[tuple[str, Callable[[], float]]]:
+    """(base URL, resident MiB now) of a fresh server on 127.0.0.1: uvicorn, or the app on a
+    local Ray Serve with ``ray_replicas`` replicas (their memory summed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
+        settings = Settings(index_dir=index_dir)
+        build_index(settings, progress=False)
+        if ray_replicas is None:
+            with running_service(index_dir) as (url, server):  # HSQA_* settings pass through
+                wait_ready(url, server)
+                yield url, lambda: memory_mib(server.pid)[0]
+            return
+        import ray
+        from ray import serve
+
+        from service.http.ray_serve import Scale, application
+
+        port = free_port()
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            serve.start(http_options={"host": "127.0.0.1", "port": port})
+            serve.run(application(settings, Scale(replicas=ray_replicas)), name="hsqa", route_prefix="/")
+            url = f"http://127.0.0.1:{port}"
+            wait_ready(url)
+            yield url, lambda: sum(memory_mib(pid)[0] for pid in processes_named("ServeReplica:hsqa"))
+        finally:
+            serve.shutdown()
+            ray.shutdown()
+
+
+def processes_named(fragment: str) -> list[int]:
+    """PIDs whose command line contains ``fragment`` (Ray names its replica processes)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and fragment in (proc / "cmdline").read_text(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def burst(clients: int, rounds: int, questions: list[str], ray_replicas: int | None = None) -> int:
     """``clients`` simultaneous POST /ask, ``rounds`` times, against a fresh server."""
     statuses: dict[str, int] = {}
     ok_ms: list[float] = []
     retry_after: set[str] = set()
     lock = threading.Lock()
-    with tempfile.TemporaryDirectory() as tmp:
-        index_dir = Path(tmp) / "index"
-        build_index(Settings(index_dir=index_dir), progress=False)
-        with running_service(index_dir) as (url, server):  # HSQA_* settings pass through
-            wait_ready(url, server)
-            rss = {"before": memory_mib(server.pid)[0]}
-            for round_ in range(rounds):
-                gate = threading.Barrier(clients)
+    with burst_target(ray_replicas) as (url, resident):
+        rss = {"before": resident()}
+        for round_ in range(rounds):
+            gate = threading.Barrier(clients)
 
-                def one(i: int, gate: threading.Barrier) -> None:
-                    with httpx.Client(base_url=url, timeout=30) as c:
-                        gate.wait()
-                        t = time.perf_counter()
-                        try:
-                            r = c.post("/ask", json={"question": questions[i % len(questions)]})
-                            key = str(r.status_code)
-                            if r.status_code == 503:
-                                retry_after.add(r.headers.get("retry-after", "missing"))
-                        except httpx.HTTPError as exc:
-                            key = type(exc).__name__
-                        with lock:
-                            statuses[key] = statuses.get(key, 0) + 1
-                            if key == "200":
-                                ok_ms.append((time.perf_counter() - t) * 1000)
+            def one(i: int, gate: threading.Barrier) -> None:
+                with httpx.Client(base_url=url, timeout=30) as c:
+                    gate.wait()
+                    t = time.perf_counter()
+                    try:
+                        r = c.post("/ask", json={"question": questions[i % len(questions)]})
+                        key = str(r.status_code)
+                        if r.status_code == 503:
+                            retry_after.add(r.headers.get("retry-after", "missing"))
+                    except httpx.HTTPError as exc:
+                        key = type(exc).__name__
+                    with lock:
+                        statuses[key] = statuses.get(key, 0) + 1
+                        if key == "200":
+                            ok_ms.append((time.perf_counter() - t) * 1000)
 
-                threads = [threading.Thread(target=one, args=(i, gate)) for i in range(clients)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                rss[f"after round {round_ + 1}"] = memory_mib(server.pid)[0]
+            threads = [threading.Thread(target=one, args=(i, gate)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rss[f"after round {round_ + 1}"] = resident()
     q = statistics.quantiles(ok_ms, n=100, method="inclusive") if len(ok_ms) > 1 else [0.0] * 99
     print(
         f"{rounds} bursts of {clients} simultaneous POST /ask: "

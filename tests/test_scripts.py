@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
-from service.config import ROOT
+import numpy as np
+
+from service.config import ROOT, Settings
+from service.ingest.indexer import indexing_encoder
+from service.store import load_index, read_manifest
 
 
 def run_script(*args: str) -> str:
@@ -39,3 +45,35 @@ def test_load_smoke_has_no_failures() -> None:
 def test_reload_under_load_smoke_loses_no_request() -> None:
     out = run_script("scripts/reload_under_load.py", "--clients", "4", "--seconds", "8")
     assert ", 0 failures;" in out and "top passage for the new question: zanzibar" in out
+
+
+def test_a_generated_corpus_builds_embedding_only_its_sample(tmp_path: Path) -> None:
+    out = run_script(
+        "scripts/generate_corpus.py",
+        "--passages",
+        "250",
+        "--pool",
+        "120",
+        "--sample-documents",
+        "1",
+        "--out",
+        str(tmp_path),
+    )
+    assert json.loads(out)["documents"] == 2
+    run_script(
+        "scripts/build_index.py",
+        "--corpus",
+        str(tmp_path / "corpus"),
+        "--index",
+        str(tmp_path / "index"),
+        "--quiet",
+    )
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest.changes.embedded == ["report-000001"], "the cache held every other document"
+    index = load_index(tmp_path / "index")
+    row = index.ordinal_of["report-000002"]
+    first = int(np.flatnonzero(index.sentences[:, 0] == row)[3])
+    encoder = indexing_encoder(Settings(index_dir=tmp_path / "index"))  # the build's
+    assert np.allclose(
+        index.sentence_vectors[first], encoder.encode_query(index.sentence_text(first)), atol=1e-5
+    )
