@@ -94,6 +94,17 @@ class IndexData:
         return {d: ranges[d][1] - ranges[d][0] if d in ranges else 0 for d in self.documents}
 
 
+SENTENCE_VECTORS = "sentence_vectors.npy"
+
+
+def open_sentence_vectors(build_dir: Path, rows: int, dim: int) -> np.ndarray:
+    """The build's sentence vectors file, created at its full size and mapped for writing: a
+    builder fills it in place instead of holding every vector in memory."""
+    return np.lib.format.open_memmap(
+        build_dir / SENTENCE_VECTORS, mode="w+", dtype=np.float32, shape=(rows, dim)
+    )
+
+
 def write_build(
     build_dir: Path,
     manifest: Manifest,
@@ -105,13 +116,20 @@ def write_build(
     bm25: bm25s.BM25,
     facts: Facts,
 ) -> None:
-    """Write one complete build into ``build_dir`` (which must not exist yet)."""
-    build_dir.mkdir(parents=True)
+    """Write one complete build into ``build_dir`` (new, or holding only the sentence vectors
+    file that ``open_sentence_vectors`` made there)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
     write_documents(build_dir / DOCUMENTS_FILE, documents)
     chunks.save(build_dir)
     write_vector_index(chunk_index, build_dir / "chunks.faiss")
     np.save(build_dir / "sentences.npy", sentences.astype(np.int64))
-    np.save(build_dir / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
+    if (
+        isinstance(sentence_vectors, np.memmap)
+        and Path(str(sentence_vectors.filename)) == build_dir / SENTENCE_VECTORS
+    ):
+        sentence_vectors.flush()  # written in place
+    else:
+        np.save(build_dir / SENTENCE_VECTORS, sentence_vectors.astype(np.float32))
     bm25.save(str(build_dir / "bm25"), show_progress=False)
     facts.save(build_dir)
     # The manifest goes last: a build without one is incomplete and never loaded.
@@ -162,7 +180,7 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
         chunks = ChunkTable.load(build, list(docs))
         chunk_index = read_vector_index(build / "chunks.faiss", manifest.vector_index)
         sentences = np.load(build / "sentences.npy", mmap_mode="r")
-        sentence_vectors = np.load(build / "sentence_vectors.npy", mmap_mode="r")
+        sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
         bm25 = bm25s.BM25.load(str(build / "bm25"), mmap=True, show_progress=False, verbosity=0)
         facts = Facts.load(build)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, sqlite3.Error) as exc:

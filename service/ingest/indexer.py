@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from service.models.onnx_embedding import export as export_onnx
 from service.models.ray_encoder import BATCH_SIZE as RAY_BATCH_SIZE
 from service.models.ray_encoder import LOCAL, RayUnavailable
 from service.records import ChunkRecord, Document
-from service.store import BUILDS, publish, read_manifest, write_build
+from service.store import BUILDS, open_sentence_vectors, publish, read_manifest, write_build
 from service.tables import ChunkTable
 from service.vector_index import build_vector_index
 
@@ -146,6 +147,118 @@ def _changes(settings: Settings, per_doc: dict[str, DocumentEntry]) -> dict[str,
     return document_changes(before, content_hashes(per_doc))
 
 
+@dataclass
+class ChunkedCorpus:
+    """The corpus cut into passages and sentences, with what BM25 reads of each passage."""
+
+    chunks: list[ChunkRecord]
+    sentences: np.ndarray  # (n, 3) int64: document ordinal, start, end
+    bm25_inputs: list[str]
+    per_doc: dict[str, DocumentEntry]
+    spans: list[tuple[int, int, int, int]]  # per document: first and last+1 chunk, sentence
+
+    def texts_to_embed(self, doc: Document, ordinal: int, with_context: bool) -> tuple[list[str], list[str]]:
+        """What the model reads for one document: its passages (see ``embedding_text``), then
+        its sentences."""
+        c0, c1, s0, s1 = self.spans[ordinal]
+        passages = [
+            embedding_text(doc, c.section, doc.text[c.start : c.end], with_context)
+            for c in self.chunks[c0:c1]
+        ]
+        return passages, [doc.text[start:end] for _, start, end in self.sentences[s0:s1].tolist()]
+
+
+def chunk_corpus(docs: list[Document], settings: Settings, progress: bool) -> ChunkedCorpus:
+    chunks: list[ChunkRecord] = []
+    sentence_rows: list[np.ndarray] = []
+    bm25_inputs: list[str] = []
+    per_doc: dict[str, DocumentEntry] = {}
+    spans: list[tuple[int, int, int, int]] = []
+    base = 0
+    for ordinal, doc in enumerate(tqdm(docs, desc="chunking", unit="doc", disable=not progress)):
+        chunked = chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
+        sentence_rows.append(
+            np.array([(ordinal, s.start, s.end) for s in chunked.sentences], dtype=np.int64).reshape(-1, 3)
+        )
+        spans.append((len(chunks), len(chunks) + len(chunked.chunks), base, base + len(chunked.sentences)))
+        for c in chunked.chunks:
+            chunks.append(
+                ChunkRecord(
+                    doc.id, c.section, c.start, c.end, base + c.first_sentence, base + c.last_sentence
+                )
+            )
+            passage = embedding_text(doc, c.section, doc.text[c.start : c.end], settings.embed_context)
+            bm25_inputs.append(
+                lexical_text(
+                    doc, chunked.sentences, c.first_sentence, passage, settings.bm25_context_sentences
+                )
+            )
+        base += len(chunked.sentences)
+        per_doc[doc.id] = DocumentEntry(
+            file=doc.file,
+            sha256=doc.sha256,
+            metadata_sha256=metadata_hash(doc),
+            chunks=len(chunked.chunks),
+            sentences=len(chunked.sentences),
+        )
+    sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 3), dtype=np.int64)
+    return ChunkedCorpus(chunks, sentences, bm25_inputs, per_doc, spans)
+
+
+def fill_vectors(
+    corpus: ChunkedCorpus,
+    docs: list[Document],
+    settings: Settings,
+    embedder: Encoder,
+    cache: EmbeddingCache,
+    chunk_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    full: bool,
+    progress: bool,
+) -> tuple[list[int], float]:
+    """Write every document's vectors into ``chunk_vectors`` and ``sentence_vectors``: from the
+    cache where it holds them (unless ``full``), else embedded, all missing documents in one
+    encoder call (a cluster starts its workers once). Returns the embedded documents' ordinals
+    and the seconds embedding took."""
+    signature = embedding_signature(settings)
+    missing = []
+    for i, doc in enumerate(docs):
+        c0, c1, s0, s1 = corpus.spans[i]
+        key = entry_key(
+            signature, doc.sha256, corpus.per_doc[doc.id].metadata_sha256 if settings.embed_context else None
+        )
+        hit = None if full else cache.get(key)
+        if hit is not None and (len(hit[0]), len(hit[1])) == (c1 - c0, s1 - s0):
+            chunk_vectors[c0:c1], sentence_vectors[s0:s1] = hit
+        else:
+            missing.append(i)
+    log.info(
+        "embedding %d of %d documents (%d reused from the cache)",
+        len(missing),
+        len(docs),
+        len(docs) - len(missing),
+    )
+    started = time.perf_counter()
+    texts = [corpus.texts_to_embed(docs[i], i, settings.embed_context) for i in missing]
+    passages = [t for passages, _ in texts for t in passages]
+    embedded = embedder.encode(passages + [t for _, sentences in texts for t in sentences], progress=progress)
+    seconds = time.perf_counter() - started
+    new_chunks, new_sentences = embedded[: len(passages)], embedded[len(passages) :]
+    c_at = s_at = 0
+    for i in missing:
+        c0, c1, s0, s1 = corpus.spans[i]
+        chunk_vectors[c0:c1] = new_chunks[c_at : c_at + c1 - c0]
+        sentence_vectors[s0:s1] = new_sentences[s_at : s_at + s1 - s0]
+        key = entry_key(
+            signature,
+            docs[i].sha256,
+            corpus.per_doc[docs[i].id].metadata_sha256 if settings.embed_context else None,
+        )
+        cache.put(key, chunk_vectors[c0:c1], sentence_vectors[s0:s1])
+        c_at, s_at = c_at + c1 - c0, s_at + s1 - s0
+    return missing, seconds
+
+
 def build_index(
     settings: Settings, embedder: Encoder | None = None, progress: bool = True, full: bool = False
 ) -> Manifest:
@@ -163,111 +276,50 @@ def build_index(
     embedder = embedder or indexing_encoder(settings)
     signature = build_signature(settings)
     cache = EmbeddingCache(settings.index_dir)
-
-    chunks: list[ChunkRecord] = []
-    sentence_rows: list[tuple[int, int, int]] = []
-    bm25_inputs: list[str] = []
-    per_doc: dict[str, DocumentEntry] = {}
-    inputs: list[tuple[list[str], list[str]]] = []  # per document: passages, sentences to embed
-    for ordinal, doc in enumerate(tqdm(docs, desc="chunking", unit="doc", disable=not progress)):
-        chunked = chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
-        base = len(sentence_rows)
-        sentence_rows.extend((ordinal, s.start, s.end) for s in chunked.sentences)
-        passages = []
-        for c in chunked.chunks:
-            chunks.append(
-                ChunkRecord(
-                    doc.id, c.section, c.start, c.end, base + c.first_sentence, base + c.last_sentence
-                )
-            )
-            passages.append(embedding_text(doc, c.section, doc.text[c.start : c.end], settings.embed_context))
-        inputs.append((passages, [doc.text[s.start : s.end] for s in chunked.sentences]))
-        bm25_inputs.extend(
-            lexical_text(doc, chunked.sentences, c.first_sentence, text, settings.bm25_context_sentences)
-            for c, text in zip(chunked.chunks, passages, strict=True)
-        )
-        per_doc[doc.id] = DocumentEntry(
-            file=doc.file,
-            sha256=doc.sha256,
-            metadata_sha256=metadata_hash(doc),
-            chunks=len(chunked.chunks),
-            sentences=len(chunked.sentences),
-        )
-
-    vectors_signature = embedding_signature(settings)
-    keys = [
-        entry_key(
-            vectors_signature, d.sha256, per_doc[d.id].metadata_sha256 if settings.embed_context else None
-        )
-        for d in docs
-    ]
-    vectors: list[tuple[np.ndarray, np.ndarray] | None] = [None if full else cache.get(k) for k in keys]
-    vectors = [
-        v if v is not None and (len(v[0]), len(v[1])) == tuple(map(len, inputs[i])) else None
-        for i, v in enumerate(vectors)
-    ]
-    missing = [i for i, v in enumerate(vectors) if v is None]
-    log.info(
-        "embedding %d of %d documents (%d reused from the cache)",
-        len(missing),
-        len(docs),
-        len(docs) - len(missing),
-    )
-    embed_start = time.perf_counter()
-    # One call for passages and sentences: an encoder on a cluster starts its workers once.
-    passages_to_embed = [t for i in missing for t in inputs[i][0]]
-    embedded = embedder.encode(
-        passages_to_embed + [t for i in missing for t in inputs[i][1]], progress=progress
-    )
-    new_chunks, new_sentences = embedded[: len(passages_to_embed)], embedded[len(passages_to_embed) :]
-    embed_seconds = time.perf_counter() - embed_start
-    c_at = s_at = 0
-    for i in missing:
-        nc, ns = len(inputs[i][0]), len(inputs[i][1])
-        vectors[i] = (new_chunks[c_at : c_at + nc], new_sentences[s_at : s_at + ns])
-        cache.put(keys[i], new_chunks[c_at : c_at + nc], new_sentences[s_at : s_at + ns])
-        c_at, s_at = c_at + nc, s_at + ns
+    corpus = chunk_corpus(docs, settings, progress)
     dim = embedder.dimension
-    chunk_vectors = np.concatenate([v[0] for v in vectors if v is not None] or [np.zeros((0, dim))]).astype(
-        np.float32
-    )
-    sentence_vectors = np.concatenate(
-        [v[1] for v in vectors if v is not None] or [np.zeros((0, dim))]
-    ).astype(np.float32)
-    bm25_tokens = analyze(bm25_inputs)
-    bm25 = build_bm25(bm25_tokens)
-    sentences = np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 3)
-    facts = build_facts(docs, sentences, chunks, bm25_tokens)
-    chunk_index, vector_index = build_vector_index(chunk_vectors, settings)
-
     builds = settings.index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_builds(builds)
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     tmp = builds / f".tmp-{os.getpid()}-{build_id}"
-    manifest = Manifest(
-        model=ModelInfo(id=settings.model, dimension=dim, max_seq_length=embedder.max_seq_length),
-        signature=signature,
-        chunking=settings.chunking.model_dump(),
-        embed_context=settings.embed_context,
-        documents=per_doc,
-        skipped=report.skipped,
-        changes=Changes(**_changes(settings, per_doc), embedded=[docs[i].id for i in missing]),
-        counts=Counts(documents=len(docs), chunks=len(chunks), sentences=len(sentence_rows)),
-        vector_index=vector_index,
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        build_seconds=round(time.perf_counter() - started, 3),
-        embed_seconds=round(embed_seconds, 3),
-        embed_runtime=embedder.runtime,
-    )
+    tmp.mkdir()
     try:
+        chunk_vectors = np.empty((len(corpus.chunks), dim), dtype=np.float32)
+        # Sentence vectors go straight into the build's file: at millions of sentences they
+        # would not fit in memory twice (as cache entries and as one array).
+        sentence_vectors = open_sentence_vectors(tmp, len(corpus.sentences), dim)
+        missing, embed_seconds = fill_vectors(
+            corpus, docs, settings, embedder, cache, chunk_vectors, sentence_vectors, full, progress
+        )
+        bm25_tokens = analyze(corpus.bm25_inputs)
+        corpus.bm25_inputs.clear()
+        bm25 = build_bm25(bm25_tokens)
+        facts = build_facts(docs, corpus.sentences, corpus.chunks, bm25_tokens)
+        del bm25_tokens
+        chunk_index, vector_index = build_vector_index(chunk_vectors, settings)
+        manifest = Manifest(
+            model=ModelInfo(id=settings.model, dimension=dim, max_seq_length=embedder.max_seq_length),
+            signature=signature,
+            chunking=settings.chunking.model_dump(),
+            embed_context=settings.embed_context,
+            documents=corpus.per_doc,
+            skipped=report.skipped,
+            changes=Changes(**_changes(settings, corpus.per_doc), embedded=[docs[i].id for i in missing]),
+            counts=Counts(documents=len(docs), chunks=len(corpus.chunks), sentences=len(corpus.sentences)),
+            vector_index=vector_index,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+            embed_seconds=round(embed_seconds, 3),
+            embed_runtime=embedder.runtime,
+        )
         write_build(
             tmp,
             manifest,
             docs,
-            ChunkTable.of(chunks, [d.id for d in docs]),
+            ChunkTable.of(corpus.chunks, [d.id for d in docs]),
             chunk_index,
-            sentences,
+            corpus.sentences,
             sentence_vectors,
             bm25,
             facts,
