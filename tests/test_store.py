@@ -10,7 +10,9 @@ import pytest
 
 from service.errors import IndexUnavailable
 from service.manifest import FORMAT_VERSION
+from service.records import ChunkRecord, Document
 from service.store import load_index
+from service.tables import ChunkTable, DocumentStore, write_documents
 
 
 @pytest.fixture()
@@ -79,3 +81,32 @@ def test_index_of_another_format_version_is_refused_with_the_rebuild_command(ind
         IndexUnavailable, match=f"format version 2, this service reads version {FORMAT_VERSION}"
     ):
         load_index(index_copy)
+
+
+def test_passages_round_trip_as_a_table_with_documents_without_passages(tmp_path: Path) -> None:
+    records = [
+        ChunkRecord("a", "Intro", 0, 10, 0, 2),
+        ChunkRecord("a", None, 8, 20, 1, 3),
+        ChunkRecord("c", "Intro", 0, 5, 3, 4),
+    ]
+    table = ChunkTable.of(records, ["a", "b", "c"])
+    table.save(tmp_path)
+    loaded = ChunkTable.load(tmp_path, ["a", "b", "c"])
+    assert list(loaded) == records and loaded[1:] == records[1:] and len(loaded) == 3
+    assert loaded.sections == ("Intro",), "a section title is stored once"
+    assert loaded.document_ranges() == {"a": (0, 2), "c": (2, 3)}
+    assert loaded.sentence_bounds().tolist() == [[0, 2], [1, 3], [3, 4]]
+
+
+def test_documents_come_back_equal_with_their_text_read_only_when_asked(tmp_path: Path) -> None:
+    docs = [
+        Document(id="a", file="a.txt", title="A", text="First text.", author="UN", date="2001"),
+        Document(id="b", file="b.pdf", title="B", text="Second\ftext.", kind="report", pages=(0, 7)),
+    ]
+    write_documents(tmp_path / "documents.sqlite", docs)
+    store = DocumentStore(tmp_path / "documents.sqlite")
+    assert list(store) == ["a", "b"] and len(store) == 2
+    assert "text" not in vars(store["b"]), "the catalogue is in memory, the text is not"
+    assert [(d.metadata(), d.text, d.pages, d.sha256) for d in store.values()] == [
+        (d.metadata(), d.text, d.pages, d.sha256) for d in docs
+    ]
