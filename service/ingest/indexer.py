@@ -221,12 +221,15 @@ def fill_vectors(
     encoder call (a cluster starts its workers once). Returns the embedded documents' ordinals
     and the seconds embedding took."""
     signature = embedding_signature(settings)
-    missing = []
-    for i, doc in enumerate(docs):
-        c0, c1, s0, s1 = corpus.spans[i]
-        key = entry_key(
-            signature, doc.sha256, corpus.per_doc[doc.id].metadata_sha256 if settings.embed_context else None
+    keys = [
+        entry_key(
+            signature, d.sha256, corpus.per_doc[d.id].metadata_sha256 if settings.embed_context else None
         )
+        for d in docs
+    ]
+    missing = []
+    for i, key in enumerate(keys):
+        c0, c1, s0, s1 = corpus.spans[i]
         hit = None if full else cache.get(key)
         if hit is not None and (len(hit[0]), len(hit[1])) == (c1 - c0, s1 - s0):
             chunk_vectors[c0:c1], sentence_vectors[s0:s1] = hit
@@ -249,12 +252,7 @@ def fill_vectors(
         c0, c1, s0, s1 = corpus.spans[i]
         chunk_vectors[c0:c1] = new_chunks[c_at : c_at + c1 - c0]
         sentence_vectors[s0:s1] = new_sentences[s_at : s_at + s1 - s0]
-        key = entry_key(
-            signature,
-            docs[i].sha256,
-            corpus.per_doc[docs[i].id].metadata_sha256 if settings.embed_context else None,
-        )
-        cache.put(key, chunk_vectors[c0:c1], sentence_vectors[s0:s1])
+        cache.put(keys[i], chunk_vectors[c0:c1], sentence_vectors[s0:s1])
         c_at, s_at = c_at + c1 - c0, s_at + s1 - s0
     return missing, seconds
 
