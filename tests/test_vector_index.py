@@ -21,6 +21,7 @@ from service.vector_index import (
     calibration_queries,
     exact_neighbours,
     lists_for,
+    probe_steps,
     recall_at,
     search_vectors,
 )
@@ -111,3 +112,10 @@ def test_a_restricted_search_returns_only_allowed_passages_nearly_as_exact_searc
             assert np.all(np.diff(scores) <= 1e-6), "best first"
             recalls.append(len(set(ids.tolist()) & set(allowed[true].tolist())) / 10)
         assert np.mean(recalls) >= 0.9, (len(allowed), np.mean(recalls))
+
+
+def test_probe_counts_tried_grow_by_at_most_half_up_to_every_list() -> None:
+    steps = probe_steps(4096)
+    assert steps[0] == 1 and steps[-1] == 4096 and steps == sorted(set(steps))
+    assert all(b <= 2 * a for a, b in zip(steps, steps[1:], strict=False)), "no jump to an exhaustive scan"
+    assert probe_steps(16)[-1] == 16 and max(probe_steps(16)) == 16
