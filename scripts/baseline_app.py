@@ -8,7 +8,6 @@ Run: ``uvicorn --app-dir scripts baseline_app:app``.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -18,16 +17,13 @@ from pydantic import BaseModel, Field
 from sentence_transformers import SentenceTransformer
 
 from service.models.embedding import resolve_model_path
-from service.store import read_manifest, resolve_build
+from service.store import load_index, read_manifest, resolve_build
 
 build = resolve_build(Path(os.environ["HSQA_INDEX_DIR"]))
 model = SentenceTransformer(resolve_model_path(read_manifest(build).model.id))
 index = faiss.read_index(str(build / "chunks.faiss"))
-documents = {d["id"]: d["text"] for d in map(json.loads, (build / "documents.jsonl").open())}
-passages = [
-    documents[c["document_id"]][c["start"] : c["end"]]
-    for c in map(json.loads, (build / "chunks.jsonl").open())
-]
+stored = load_index(build)  # for the passage texts only: the yardstick holds them as a list
+passages = [stored.chunk_text(i) for i in range(len(stored.chunks))]
 
 app = FastAPI()
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from service.analysis import name_forms
+from service.tables import mapped_rows
 
 FOLDER = "facts"
 RAGGED = (
@@ -83,8 +84,8 @@ class Ragged:
     @classmethod
     def load(cls, folder: Path, name: str) -> Ragged:
         return cls(
-            np.load(folder / f"{name}.indptr.npy", mmap_mode="r"),
-            np.load(folder / f"{name}.ids.npy", mmap_mode="r"),
+            mapped_rows(folder / f"{name}.indptr.npy"),
+            mapped_rows(folder / f"{name}.ids.npy"),
         )
 
 
@@ -201,8 +202,8 @@ class Facts:
             sentence_forms=Ragged.load(folder, "sentence_forms"),
             gap_forms=Ragged.load(folder, "gap_forms"),
             chunk_forms=Ragged.load(folder, "chunk_forms"),
-            sentence_links=np.load(folder / "sentence_links.npy", mmap_mode="r"),
-            sentence_flags=np.load(folder / "sentence_flags.npy", mmap_mode="r"),
+            sentence_links=mapped_rows(folder / "sentence_links.npy"),
+            sentence_flags=mapped_rows(folder / "sentence_flags.npy"),
         )
 
     def problems(self, documents: int, chunks: int, sentences: int) -> list[str]:

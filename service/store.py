@@ -42,7 +42,7 @@ from service.errors import IndexUnavailable
 from service.facts import Facts
 from service.manifest import BUILD_HINT, MANIFEST, Manifest
 from service.records import Document
-from service.tables import DOCUMENTS_FILE, ChunkTable, DocumentStore, write_documents
+from service.tables import DOCUMENTS_FILE, ChunkTable, DocumentStore, mapped_rows, write_documents
 from service.vector_index import read_vector_index, write_vector_index
 
 CURRENT = "current"
@@ -179,8 +179,8 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> IndexData:
         docs = DocumentStore(build / DOCUMENTS_FILE)
         chunks = ChunkTable.load(build, list(docs))
         chunk_index = read_vector_index(build / "chunks.faiss", manifest.vector_index)
-        sentences = np.load(build / "sentences.npy", mmap_mode="r")
-        sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
+        sentences = mapped_rows(build / "sentences.npy")
+        sentence_vectors = mapped_rows(build / SENTENCE_VECTORS)
         bm25 = bm25s.BM25.load(str(build / "bm25"), mmap=True, show_progress=False, verbosity=0)
         facts = Facts.load(build)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, sqlite3.Error) as exc:
