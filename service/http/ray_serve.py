@@ -10,10 +10,13 @@ Batching: concurrent questions on one replica are embedded together by ``@serve.
 (``serve_batched``), with the plain server's settings ``HSQA_BATCH_MAX_SIZE`` and
 ``HSQA_BATCH_MAX_WAIT_MS``.
 
-Overload: each replica works on at most ``max_ongoing_requests`` requests and Serve queues at
-most ``max_queued_requests`` more for the deployment; past that Serve answers 503 at once. Inside
-a replica the app's own load shedder (``HSQA_MAX_IN_FLIGHT``) still answers 503 with
-``Retry-After``.
+Overload: Serve hands a replica up to ``ONGOING_PER_LIMIT`` times the app's own limit
+(``HSQA_MAX_IN_FLIGHT``), so that the app's load shedder, not Serve's queue, meets a burst: it
+answers the excess 503 with ``Retry-After`` at once, as the plain server does. Serve queues at
+most ``MAX_QUEUED`` more deployment-wide as a backstop (its own 503s carry no Retry-After).
+Measured with a 256-client burst on 2 cores (BENCHMARKS.md): with Serve's queue doing the
+shedding (64 queued, ongoing = the app's limit) the 200s' p99 was 7 s and no 503 had a
+Retry-After; with the app shedding, 1.6-2.5 s and most 503s carry it.
 
 Needs the ``cluster`` extra (``pip install 'hsqa[cluster]'``). Every node must see the index
 folder: a shared file system, or the same path on each node.
@@ -30,7 +33,8 @@ import numpy as np
 
 from service.config import Settings
 
-MAX_QUEUED = 64  # waiting for a replica, deployment-wide; past it Serve answers 503
+MAX_QUEUED = 8  # waiting for a replica, deployment-wide; past it Serve answers 503
+ONGOING_PER_LIMIT = 4  # requests Serve hands a replica, per request its app works on
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ def application(
 
     deployment = serve.deployment(
         name="hsqa",
-        max_ongoing_requests=settings.max_in_flight,
+        max_ongoing_requests=ONGOING_PER_LIMIT * settings.max_in_flight,
         max_queued_requests=max_queued,
         ray_actor_options={"num_cpus": cpus_per_replica},
         **scale.options(),
