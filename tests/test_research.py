@@ -208,3 +208,16 @@ def test_compare_looks_names_up_as_asking_does(client: TestClient) -> None:
         "documents"
     ]
     assert any(row["reason"] != "unknown_terms" for row in rows)
+
+
+def test_compare_over_more_documents_than_it_reads_asks_to_name_them(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.retrieval.compare.MAX_DOCUMENTS", 3)  # the index holds 5
+    everything = client.post("/compare", json={"question": "What is human security?"})
+    assert everything.status_code == 422
+    assert "holds 5 documents and a comparison reads at most 3" in everything.json()["detail"]
+    page = client.get("/compare", params={"q": "What is human security?"})
+    assert page.status_code == 422 and "comparison reads at most 3" in page.text and "<form" in page.text
+    named = client.post("/compare", json={"question": "What is human security?", "documents": [JICA, KOBE]})
+    assert named.status_code == 200 and len(named.json()["documents"]) == 2

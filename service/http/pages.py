@@ -179,7 +179,8 @@ def _page_request(
     run: Callable[[Request, Any], Any],
 ) -> Any:
     """The result of a page's one request, or the page itself saying why there is none: 422
-    for bad input (the value kept in the form, cut to the limit), 503 without an index."""
+    for bad input (the value kept in the form, cut to the limit) or a request the index cannot
+    serve as asked (too many texts to compare), 503 without an index."""
     limit = form["max_chars"]
     try:
         body = build(value)
@@ -190,6 +191,8 @@ def _page_request(
         return run(request, body)
     except IndexUnavailable:
         return _render(request, template, 503, **{field: value}, notice=NOT_LOADED, **form)
+    except InvalidFilter as exc:
+        return _render(request, template, 422, **{field: value}, notice=f"{exc}.", **form)
 
 
 @router.get("/compare", response_class=HTMLResponse, name="compare_page")

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import JsonDict
 
 from service.config import Settings
+from service.retrieval.compare import MAX_DOCUMENTS
 from service.retrieval.filters import DATE_PATTERN, Filters, date_span
 
 # The limits of the contract, from the one place settings are defined.
@@ -197,8 +198,9 @@ class AskResponse(BaseModel):
 class CompareRequest(QuestionBody):
     documents: list[str] | None = Field(
         None,
-        description="Document ids to compare (GET /documents lists them); all when left out or empty.",
-        max_length=100,
+        description=f"Document ids to compare (GET /documents lists them), at most {MAX_DOCUMENTS}; "
+        f"all when left out or empty, if the index holds no more than {MAX_DOCUMENTS}.",
+        max_length=MAX_DOCUMENTS,
     )
 
 
