@@ -60,61 +60,58 @@ def main(argv: list[str] | None = None) -> int:
     if args.throughput:
         return throughput(questions, min(args.requests, 2_000))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        index_dir = Path(tmp) / "index"
-        build_index(Settings(index_dir=index_dir), progress=False)
-        with running_service(index_dir) as (url, server):
-            wait_ready(url, server)
-            with httpx.Client(base_url=url) as c:
-                doc_ids = [d["id"] for d in c.get("/documents").json()["documents"]]
-            rss = {"after start": memory_mib(server.pid)[0]}
-            lock = threading.Lock()
-            counter = itertools.count()
-            latencies: list[float] = []
-            failures: list[str] = []
-            shed: list[int] = []
-            deadline = time.monotonic() + args.max_seconds
+    with corpus_index() as settings, running_service(settings.index_dir) as (url, server):
+        wait_ready(url, server)
+        with httpx.Client(base_url=url) as c:
+            doc_ids = [d["id"] for d in c.get("/documents").json()["documents"]]
+        rss = {"after start": memory_mib(server.pid)[0]}
+        lock = threading.Lock()
+        counter = itertools.count()
+        latencies: list[float] = []
+        failures: list[str] = []
+        shed: list[int] = []
+        deadline = time.monotonic() + args.max_seconds
 
-            def worker(seed: int) -> None:
-                with httpx.Client(base_url=url, timeout=30) as c:
-                    while time.monotonic() < deadline:
-                        n = next(counter)
-                        if n >= args.requests:
-                            return
-                        q = questions[(n + seed) % len(questions)]
-                        kind = n % 4
-                        t = time.perf_counter()
-                        try:
-                            if kind == 0:
-                                r = c.post("/ask", json={"question": q, "top_k": 5})
-                            elif kind == 1:
-                                r = c.get("/search", params={"q": q})
-                            elif kind == 2:
-                                r = c.get("/", params={"q": q})
-                            else:
-                                r = c.get(f"/documents/{doc_ids[n % len(doc_ids)]}")
-                            ok = r.status_code in (200, 503)  # 503: shed at capacity, with Retry-After
-                            why = f"{r.status_code} {r.request.url.path}"
-                            if r.status_code == 503:
-                                with lock:
-                                    shed.append(n)
-                        except httpx.HTTPError as exc:
-                            ok, why = False, repr(exc)
-                        with lock:
-                            latencies.append((time.perf_counter() - t) * 1000)
-                            if not ok:
-                                failures.append(why)
-                            if len(latencies) == 1000:
-                                rss["after 1,000 requests"] = memory_mib(server.pid)[0]
+        def worker(seed: int) -> None:
+            with httpx.Client(base_url=url, timeout=30) as c:
+                while time.monotonic() < deadline:
+                    n = next(counter)
+                    if n >= args.requests:
+                        return
+                    q = questions[(n + seed) % len(questions)]
+                    kind = n % 4
+                    t = time.perf_counter()
+                    try:
+                        if kind == 0:
+                            r = c.post("/ask", json={"question": q, "top_k": 5})
+                        elif kind == 1:
+                            r = c.get("/search", params={"q": q})
+                        elif kind == 2:
+                            r = c.get("/", params={"q": q})
+                        else:
+                            r = c.get(f"/documents/{doc_ids[n % len(doc_ids)]}")
+                        ok = r.status_code in (200, 503)  # 503: shed at capacity, with Retry-After
+                        why = f"{r.status_code} {r.request.url.path}"
+                        if r.status_code == 503:
+                            with lock:
+                                shed.append(n)
+                    except httpx.HTTPError as exc:
+                        ok, why = False, repr(exc)
+                    with lock:
+                        latencies.append((time.perf_counter() - t) * 1000)
+                        if not ok:
+                            failures.append(why)
+                        if len(latencies) == 1000:
+                            rss["after 1,000 requests"] = memory_mib(server.pid)[0]
 
-            started = time.perf_counter()
-            threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            elapsed = time.perf_counter() - started
-            rss[f"after {len(latencies):,} requests"] = memory_mib(server.pid)[0]
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        rss[f"after {len(latencies):,} requests"] = memory_mib(server.pid)[0]
 
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     print(
@@ -132,15 +129,22 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
+@contextmanager
+def corpus_index() -> Iterator[Settings]:
+    """Settings of the corpus built into a temporary index, removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(index_dir=Path(tmp) / "index")
+        build_index(settings, progress=False)
+        yield settings
+
+
 def throughput(questions: list[str], requests: int) -> int:
     """/ask at concurrency 1, 8 and 32, question batching off and on, one server each."""
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        index_dir = Path(tmp) / "index"
-        build_index(Settings(index_dir=index_dir), progress=False)
+    with corpus_index() as settings:
         for label, size in (("off (HSQA_BATCH_MAX_SIZE=1)", "1"), ("on (max 16, wait <= 2 ms)", "16")):
             env = {"HSQA_BATCH_MAX_SIZE": size, "HSQA_MAX_IN_FLIGHT": "64"}
-            with running_service(index_dir, env=env) as (url, server):
+            with running_service(settings.index_dir, env=env) as (url, server):
                 wait_ready(url, server)
                 for clients in (1, 8, 32):
                     n = requests if clients > 1 else requests // 2
@@ -170,12 +174,9 @@ def throughput(questions: list[str], requests: int) -> int:
 def burst_target(ray_replicas: int | None) -> Iterator[tuple[str, Callable[[], float]]]:
     """(base URL, resident MiB now) of a fresh server on 127.0.0.1: uvicorn, or the app on a
     local Ray Serve with ``ray_replicas`` replicas (their memory summed)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        index_dir = Path(tmp) / "index"
-        settings = Settings(index_dir=index_dir)
-        build_index(settings, progress=False)
+    with corpus_index() as settings:
         if ray_replicas is None:
-            with running_service(index_dir) as (url, server):  # HSQA_* settings pass through
+            with running_service(settings.index_dir) as (url, server):  # HSQA_* settings pass through
                 wait_ready(url, server)
                 yield url, lambda: memory_mib(server.pid)[0]
             return

@@ -97,7 +97,7 @@ class IndexData:
 SENTENCE_VECTORS = "sentence_vectors.npy"
 
 
-def open_sentence_vectors(build_dir: Path, rows: int, dim: int) -> np.ndarray:
+def open_sentence_vectors(build_dir: Path, rows: int, dim: int) -> np.memmap:
     """The build's sentence vectors file, created at its full size and mapped for writing: a
     builder fills it in place instead of holding every vector in memory."""
     return np.lib.format.open_memmap(
@@ -112,24 +112,17 @@ def write_build(
     chunks: ChunkTable,
     chunk_index: faiss.Index,
     sentences: np.ndarray,
-    sentence_vectors: np.ndarray,
+    sentence_vectors: np.memmap,
     bm25: bm25s.BM25,
     facts: Facts,
 ) -> None:
-    """Write one complete build into ``build_dir`` (new, or holding only the sentence vectors
-    file that ``open_sentence_vectors`` made there)."""
-    build_dir.mkdir(parents=True, exist_ok=True)
+    """Write one complete build into ``build_dir``, where ``open_sentence_vectors`` made the
+    sentence vectors file the builder filled (``sentence_vectors``: flushed here)."""
     write_documents(build_dir / DOCUMENTS_FILE, documents)
     chunks.save(build_dir)
     write_vector_index(chunk_index, build_dir / "chunks.faiss")
     np.save(build_dir / "sentences.npy", sentences.astype(np.int64))
-    if (
-        isinstance(sentence_vectors, np.memmap)
-        and Path(str(sentence_vectors.filename)) == build_dir / SENTENCE_VECTORS
-    ):
-        sentence_vectors.flush()  # written in place
-    else:
-        np.save(build_dir / SENTENCE_VECTORS, sentence_vectors.astype(np.float32))
+    sentence_vectors.flush()
     bm25.save(str(build_dir / "bm25"), show_progress=False)
     facts.save(build_dir)
     # The manifest goes last: a build without one is incomplete and never loaded.

@@ -145,7 +145,7 @@ def write_documents(path: Path, documents: Iterable[Document]) -> None:
             (
                 (
                     i,
-                    *(d.metadata()[k] for k in _META[:-1]),
+                    *map(d.metadata().get, _META[:-1]),
                     None if d.pages is None else json.dumps(d.pages),
                     d.text,
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -35,15 +35,23 @@ def _publish_index_gauges(metrics: Metrics, runtime: Runtime) -> None:
     metrics.built.set(datetime.fromisoformat(manifest.built_at).timestamp())
 
 
-def question_embedder(app: FastAPI, settings: Settings, metrics: Metrics) -> EmbedQuestion:
-    """How /ask embeds a question: with those that arrive with it (``HSQA_BATCH_MAX_SIZE`` > 1),
-    or alone. Always with the model of the runtime serving at that moment."""
+def question_encoder(app: FastAPI) -> Callable[[Sequence[str]], np.ndarray]:
+    """One model call for a batch of questions, with the model of the runtime serving at that
+    moment, counted in ``hsqa_question_batch_size``: what the plain server's batcher and a Ray
+    Serve replica's ``@serve.batch`` both call."""
 
     def encode(texts: Sequence[str]) -> np.ndarray:
         runtime: Runtime = app.state.runtime
-        metrics.question_batch.observe(len(texts))
+        app.state.metrics.question_batch.observe(len(texts))
         return runtime.require_searcher().embedder.encode(texts)
 
+    return encode
+
+
+def question_embedder(app: FastAPI, settings: Settings) -> EmbedQuestion:
+    """How /ask embeds a question: with those that arrive with it (``HSQA_BATCH_MAX_SIZE`` > 1),
+    or alone."""
+    encode = question_encoder(app)
     if settings.batch_max_size <= 1:
         return one_at_a_time(lambda text: encode([text])[0])
     return MicroBatcher(encode, settings.batch_max_size, settings.batch_max_wait_ms).embed
@@ -81,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.metrics = metrics
-    app.state.embed_question = question_embedder(app, settings, metrics)
+    app.state.embed_question = question_embedder(app, settings)
     install_error_handlers(app, settings)
     # Shed before a body is read; telemetry, outermost, counts the 503s with the rest.
     app.add_middleware(LoadShedder, limit=settings.max_in_flight)

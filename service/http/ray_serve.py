@@ -73,15 +73,17 @@ def serve_batched(app: Any, settings: Settings) -> Any:
     thread: the replica's event loop keeps taking requests meanwhile."""
     from ray import serve
 
+    from service.http.app import question_encoder
+
+    encode = question_encoder(app)
+
     @serve.batch(
         max_batch_size=settings.batch_max_size,
         batch_wait_timeout_s=settings.batch_max_wait_ms / 1000,
         max_concurrent_batches=2,
     )
     async def embed(texts: list[str]) -> list[np.ndarray]:
-        encoder = app.state.runtime.require_searcher().embedder
-        app.state.metrics.question_batch.observe(len(texts))
-        return list(await asyncio.to_thread(encoder.encode, texts))
+        return list(await asyncio.to_thread(encode, texts))
 
     return embed
 
