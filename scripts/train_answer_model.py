@@ -84,10 +84,23 @@ ROUNDS = 300
 #: development batches, 175 questions). They are trained on *by document*: every figure
 #: reported for them is out of fold, scored by a model that never saw a question about that
 #: document. The project's own set (``OWN_SET``) is never trained on: ``make eval`` measures it.
-IN_DOMAIN_SETS = (ROOT / "eval" / "dev.jsonl", ROOT / "eval" / "dev-2.jsonl")
+IN_DOMAIN_SETS = tuple(ROOT / "eval" / f"dev{n}.jsonl" for n in ("", "-2", "-3", "-4"))
 OWN_SET = ROOT / "eval" / "questions.jsonl"
 IN_DOMAIN = "hs/"  # the group prefix of an in-domain fold: hs/<document id>
 IN_DOMAIN_WEIGHT = 4.0  # a human-security question's rows weigh this many SQuAD questions' rows
+#: Reader folds over the human-security texts: a reader trained without one group's questions
+#: scores that group, so the answer model's out-of-fold figures never see a reader's verdict on
+#: a question it learned from. Every document is in exactly one group.
+READER_FOLDS: tuple[frozenset[str], ...] = (
+    frozenset({"bosold-werthes-2005-human-security-in-practice", "jica-what-is-human-security"}),
+    frozenset(
+        {
+            "kobe-kurusu-protecting-every-person",
+            "mofa-2000-international-symposium-on-human-security",
+            "mofa-2010-symposium-realizing-human-security-in-asia",
+        }
+    ),
+)
 #: The answer reader reads the answer model's best READ_TOP candidates; its logit is added,
 #: times READ_WEIGHT, to theirs (``answer_model.read_best``; chosen on the validation articles).
 READ_TOP = 3
@@ -171,6 +184,11 @@ def collect(searcher: Searcher, items: list[dict[str, Any]], group: Any = None) 
         answers = item["answers"]
         texts = [index.document_of(hits[c.passage].chunk).text[c.start : c.end] for c in candidates]
         labels = np.array([any(a in text for a in answers) for text in texts], dtype=np.float32)
+        # A window is right only where its first sentence alone is not: quote no more than needed.
+        alone = {(c.passage, c.row): labels[i] for i, c in enumerate(candidates) if not c.window}
+        for i, c in enumerate(candidates):
+            if c.window and alone.get((c.passage, c.row), 0.0) > 0:
+                labels[i] = 0.0
         out.texts.append(texts)
         out.items.append(item)
         out.matrices.append(matrix)
@@ -335,14 +353,23 @@ class Data:
     sets: dict[str, Questions]
     views: dict[str, np.ndarray]
     reading: Reading | None = None  # the answer reader, as served
+    #: per human-security document: the reader trained without its questions (its reader fold)
+    fold_readings: dict[str, Reading] = field(default_factory=dict)
+
+    def reading_of(self, group: str) -> Reading | None:
+        """The reading that scores a fold: for a human-security document, a reader that never
+        saw its questions (when given); otherwise the served one."""
+        fold = self.fold_readings.get(group.removeprefix(IN_DOMAIN)) if group.startswith(IN_DOMAIN) else None
+        if self.reading is None or fold is None:
+            return self.reading
+        return replace(fold, top=self.reading.top, weight=self.reading.weight)
 
     def without(self, columns: list[int]) -> Data:
-        return Data(
-            self.train.without(columns),
-            self.domain.without(columns),
-            {n: q.without(columns) for n, q in self.sets.items()},
-            self.views,
-            self.reading,
+        return replace(
+            self,
+            train=self.train.without(columns),
+            domain=self.domain.without(columns),
+            sets={n: q.without(columns) for n, q in self.sets.items()},
         )
 
     @property
@@ -367,6 +394,7 @@ def fit(
     unknown_check: bool = False,
     in_domain_weight: float = IN_DOMAIN_WEIGHT,
     calibrate_on: tuple[str, ...] = CALIBRATE_ON,
+    calibrate_without: tuple[str, ...] = (),
 ) -> Fitted:
     """Fit the candidate model and its calibration on SQuAD's training articles and the
     human-security questions (``in_domain_weight`` 0: SQuAD alone), choose the threshold on
@@ -375,7 +403,8 @@ def fit(
 
     Every training fold (an article, or a human-security document) is scored by a model fitted
     without it: the human-security figures are those out-of-fold scores, never a model's verdict
-    on its own training data (and the calibration learns from them with ``calibrate_on`` "train")."""
+    on its own training data (and the calibration learns from them with ``calibrate_on`` "train").
+    ``calibrate_without`` zeroes those calibration inputs (an ablation)."""
     fitter = fitter or fit_lightgbm
     pool = data.train + data.domain
     trainable = pool.mask(lambda _, g: in_domain_weight > 0 or not g.startswith(IN_DOMAIN))
@@ -385,7 +414,7 @@ def fit(
     for held in sorted(set(pool.groups)):
         out = pool.mask(lambda _, g, held=held: g == held)
         folds[held] = fitter(*pool.rows(trainable & ~out, in_domain_weight))
-        part = question_level(folds[held], pool.subset(out), data.reading)
+        part = question_level(folds[held], pool.subset(out), data.reading_of(held))
         inputs[out], right[out] = part.inputs, part.right
     oof = Scored(
         inputs, right, pool.mask(lambda item, _: item["answers"]), np.array(pool.unknown, dtype=bool)
@@ -398,6 +427,9 @@ def fit(
         keep = np.concatenate([np.zeros(first, dtype=bool), view])
         scored[name] = oof.subset(keep)
         ranks[name] = [r for r, k in zip(data.domain.ranks, view, strict=True) if k]
+    dropped = [CALIBRATION_INPUTS.index(n) for n in calibrate_without]
+    for x in (inputs, *(sc.inputs for sc in scored.values())):
+        x[:, dropped] = 0.0
     if calibrate_on == ("train",):
         calibration = fit_calibration(inputs[trainable], right[trainable])
     else:  # scores from no model that saw them (the reader's verdicts on its own data flatter it)
@@ -452,12 +484,15 @@ def reordering_table(fitted: Fitted, data: Data) -> str:
     knows: by their best candidate's probability, or fused by RRF with the first ranking. The
     human-security questions are scored out of fold."""
     column = FEATURES.index("passage_rank")
-    parts: dict[str, list[tuple[Any, Questions, int]]] = {
-        name: [(fitted.model, part, i) for i in range(len(part.items))] for name, part in data.sets.items()
+    parts: dict[str, list[tuple[Any, Questions, int, Reading | None]]] = {
+        name: [(fitted.model, part, i, data.reading) for i in range(len(part.items))]
+        for name, part in data.sets.items()
     }
     for name, view in data.views.items():
         d = data.domain
-        parts[name] = [(fitted.folds[d.groups[j]], d, int(j)) for j in np.flatnonzero(view)]
+        parts[name] = [
+            (fitted.folds[d.groups[j]], d, int(j), data.reading_of(d.groups[j])) for j in np.flatnonzero(view)
+        ]
     lines = [
         "| order of the top passages | " + " | ".join(f"{n}: MRR@10 / hit@1" for n in parts) + " |",
         "|---|" + "---|" * len(parts),
@@ -466,14 +501,14 @@ def reordering_table(fitted: Fitted, data: Data) -> str:
         cells = []
         for rows in parts.values():
             reciprocal, first = [], []
-            for model, part, i in rows:
+            for model, part, i, reading in rows:
                 hits, matrix = part.passage_hits[i], part.matrices[i]
                 if not part.items[i]["answers"]:
                     continue
                 order = list(range(len(hits)))
                 if len(matrix) and label != "as ranked":
                     passage_of = matrix[:, column].astype(int).tolist()
-                    order = by_best_answer(len(hits), passage_of, probabilities(model, part, i, data.reading))
+                    order = by_best_answer(len(hits), passage_of, probabilities(model, part, i, reading))
                     if label.startswith("RRF"):
                         read = len(set(passage_of))  # the passages holding candidates, reordered
                         top = order[:read]
@@ -502,12 +537,12 @@ def ablation_row(label: str, report: dict[str, dict[str, float]], names: list[st
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
-def ablation_table(data: Data, full: dict[str, dict[str, float]]) -> str:
+def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str] | None = None) -> str:
     """A Markdown table: the whole stage, then without the reader (and reading more or fewer
     candidates, weighted otherwise), calibrated on the training folds, with the unknown-names
     check as a rule, without the human-security questions in training or with other weights for
     them, and without each feature group (the model retrained without it, the threshold chosen
-    again)."""
+    again). With ``only``, just the rows whose label holds one of those words."""
     names = data.names
     lines = [*ablation_header(names), ablation_row("all", full, names)]
     variants: list[tuple[str, Data, dict[str, Any]]] = [
@@ -523,6 +558,11 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]]) -> str:
             data,
             {"calibrate_on": ("train",)},
         ),
+        (
+            "calibrated without unmet_type (the number or time asked for is missing)",
+            data,
+            {"calibrate_without": ("unmet_type",)},
+        ),
         ("with the unknown-names check as a rule (refuse outright)", data, {"unknown_check": True}),
         ("trained on SQuAD alone (no human-security questions)", data, {"in_domain_weight": 0.0}),
         *(
@@ -536,6 +576,8 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]]) -> str:
         ),
     ]
     for label, variant, options in variants:
+        if only and not any(word in label for word in only):
+            continue
         lines.append(ablation_row(label, fit(variant, **options).report, names))
     return "\n".join(lines)
 
@@ -553,7 +595,12 @@ def _progress(message: str, started: float) -> None:
 
 
 def gather(
-    cache: Path, smoke: bool, reader: AnswerReader | None, augment: bool = True, **table: bool
+    cache: Path,
+    smoke: bool,
+    reader: AnswerReader | None,
+    augment: bool = True,
+    fold_readers: tuple[AnswerReader, ...] = (),
+    **table: bool,
 ) -> Data:
     """Labelled candidates of the training and validation articles (each split indexed as its
     own corpus), of the human-security questions over the real corpus, and of off-topic
@@ -616,6 +663,11 @@ def gather(
         },
         views=views,
         reading=Reading(reader) if reader else None,
+        fold_readings={
+            document: Reading(fold_reader)
+            for documents_, fold_reader in zip(READER_FOLDS, fold_readers, strict=False)
+            for document in documents_
+        },
     )
 
 
@@ -638,7 +690,11 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", action="store_true", help="also fit a logistic regression and print both"
     )
     parser.add_argument(
-        "--ablations", action="store_true", help="print what each check and feature group earns"
+        "--ablations",
+        nargs="*",
+        metavar="WORD",
+        help="print what each check and feature group earns (with WORDs: only the rows whose label "
+        "holds one, e.g. --ablations windows unmet_type)",
     )
     parser.add_argument(
         "--reader",
@@ -647,11 +703,25 @@ def main(argv: list[str] | None = None) -> int:
         help="the answer reader (scripts/train_answer_reader.py)",
     )
     parser.add_argument("--no-reader", action="store_true", help="an answer model that reads nothing")
+    parser.add_argument(
+        "--fold-readers",
+        type=Path,
+        nargs=len(READER_FOLDS),
+        help="the readers trained with `train_answer_reader.py --leave-out K`, K = 0, 1: they score "
+        "the human-security questions of fold K, so their figures stay out of fold (without them the "
+        "served reader, which learned from those questions, scores them: flattering)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
     reader = None if args.no_reader else AnswerReader.load(args.reader)
-    data = gather(args.cache, args.smoke, reader)
+    fold_readers = tuple(AnswerReader.load(p) for p in args.fold_readers or ()) if reader else ()
+    if reader and not fold_readers:
+        print(
+            "no --fold-readers: the human-security figures are not out of fold for the reader",
+            file=sys.stderr,
+        )
+    data = gather(args.cache, args.smoke, reader, fold_readers=fold_readers)
     result = fit(data)
     _progress(f"thresholds for false-abstain <= {MAX_FALSE_ABSTAIN}: {result.thresholds}", started)
     for name, f in result.report.items():
@@ -661,15 +731,20 @@ def main(argv: list[str] | None = None) -> int:
         logistic = fit(data, fitter=fit_logistic)
         for name, f in logistic.report.items():
             print(f"{name} (logistic):", json.dumps({k: round(v, 3) for k, v in f.items()}))
-    if args.ablations:
-        print(reordering_table(result, data))
-        print(ablation_table(data, result.report))
+    if args.ablations is not None:
+        only = args.ablations or None
+        if not only:
+            print(reordering_table(result, data))
+        print(ablation_table(data, result.report, only))
         for label, table in (
+            ("without two-sentence windows", {"windows": False}),
             ("without quoting the predecessor or the colon's line", {"quote_context": False}),
             ("with headings, bylines and questions as candidates", {"statements_only": False}),
             ("trained without the word-dropped copies", {"augment": False}),
         ):
-            fitted = fit(gather(args.cache, args.smoke, reader, **table))
+            if only and not any(word in label for word in only):
+                continue
+            fitted = fit(gather(args.cache, args.smoke, reader, fold_readers=fold_readers, **table))
             print(ablation_row(label, fitted.report, data.names))
 
     booster = result.model
