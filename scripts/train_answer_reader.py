@@ -3,27 +3,28 @@
 
 The reader (``service.models.answer_reader``) is a cross-encoder: the bundled
 all-MiniLM-L6-v2 with a one-logit classification head, reading "question [SEP] candidate".
-Data: SQuAD 2.0's six training articles (``tooling.squad.SPLITS``, CC BY-SA 4.0) and the
-human-security development questions (``IN_DOMAIN_SETS``, each pair seen twice), each question
-run through the service's own ranking, with candidates exactly as the answer stage sees them
-(two-sentence windows included). Per answerable question: up to two candidates that hold an
-answer (label 1) and four that do not (the three closest to the question by cosine, the
+Data: SQuAD 2.0's six training articles (``tooling.squad.SPLITS``, CC BY-SA 4.0), each
+question run through the service's own ranking and candidates exactly as the answer stage sees
+them (two-sentence windows included). Per answerable question: up to two candidates that hold
+an answer (label 1) and four that do not (the three closest to the question by cosine, the
 hardest to tell apart, and one more at random); per unanswerable question its two closest
 candidates (label 0); and one off-topic question in twelve (SQuAD's, asked of the
-human-security texts) with its closest candidate. ``--leave-out K`` trains without the
-human-security questions of reader fold K (``READER_FOLDS``): those readers score that fold's
-questions when the answer model is trained, so its human-security figures stay out of fold.
+human-security texts) with its closest candidate.
 
 Only the top four of the six transformer layers and the head are trained (one epoch, AdamW,
 lr 1e-4, linear warm-up and decay, batch 16, 128 tokens): fine-tuning all six from the
 embedding model's weights collapsed (the reader alone picked the right sentence for 0.24 of
 the human-security questions against 0.58 with four), and it takes half the time. Seeded, on
-a fixed number of threads: two runs on one machine write the same weights. About 10 minutes
-on 2 cores (~18 pairs/s). The result is exported to ONNX with int8 weights (23 MB) and checked against torch.
+a fixed number of threads: two runs on one machine write the same weights. About 10 minutes on 2
+cores (~18 pairs/s). The result is exported to ONNX with int8 weights (23 MB) and checked against torch.
 
-``scripts/train_answer_model.py --fold-readers R0 R1`` then fits the answer model's calibration
-and threshold with this reader in the loop: retrain it after this script. The reader's name
-ends in its weights' digest, so an answer model refuses any reader but its own.
+``scripts/train_answer_model.py`` then fits the answer model's calibration and threshold with
+this reader in the loop: retrain it after this script. The reader's name ends in its weights'
+digest, so an answer model refuses any reader but its own.
+
+The human-security development questions are not trained on: a reader that also learned from
+them (two copies of their pairs; scored out of fold by document) chose the right sentence less
+often on them than this one (BENCHMARKS.md, fifth session).
 """
 
 from __future__ import annotations
@@ -39,23 +40,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from train_answer_model import (
-    IN_DOMAIN,
-    IN_DOMAIN_SETS,
-    READER_FOLDS,
-    SEED,
-    collect,
-    document_fold,
-    searcher_for,
-    training_parser,
-)
+from train_answer_model import SEED, collect, searcher_for, training_parser
 
-from service.config import ROOT, Settings
-from service.ingest.corpus import load_corpus
+from service.config import Settings
 from service.models.answer_reader import BUNDLED_READER, READER_FILE, READER_META, AnswerReader
 from service.models.embedding import resolve_model_path
 from service.runtime import load_encoder
-from tooling.evaluation import load_questions
 from tooling.squad import LICENCE, SPLITS, load_articles, prepare_index, questions
 
 MAX_LENGTH = 128
@@ -91,19 +81,7 @@ def pairs_of(data: Any, rng: random.Random, off_topic: bool = False) -> list[tup
     return out
 
 
-IN_DOMAIN_COPIES = 2  # each human-security pair is seen twice: they are few, and what is asked
-
-
-def in_domain_items(documents: list[str], leave_out: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """The human-security development questions whose fold document is not in ``leave_out``."""
-    fold = document_fold(documents)
-    items = [q for path in IN_DOMAIN_SETS for q in load_questions(path)]
-    return [q for q in items if fold(q).removeprefix(IN_DOMAIN) not in leave_out]
-
-
-def gather_pairs(
-    cache: Path, smoke: bool, leave_out: frozenset[str] = frozenset()
-) -> list[tuple[str, str, float]]:
+def gather_pairs(cache: Path, smoke: bool) -> list[tuple[str, str, float]]:
     articles = load_articles(split="train")
     settings = prepare_index(articles, cache / "train", onnx=False)
     encoder = load_encoder(settings)
@@ -113,16 +91,13 @@ def gather_pairs(
     rng = random.Random(SEED)
     pairs = pairs_of(collect(searcher_for(settings, encoder), items), rng)
     own = Settings(index_dir=cache / "human-security" / "index", onnx=False)
+    from service.ingest.corpus import load_corpus
     from service.ingest.indexer import build_index, stale_reason
 
     if stale_reason(own, load_corpus(own.corpus_dir).documents) is not None:
         build_index(own, progress=False)
-    own_searcher = searcher_for(own, encoder)
     off = [{**q, "answers": []} for q in items[:: OFF_TOPIC_EVERY * (4 if smoke else 1)]]
-    pairs += pairs_of(collect(own_searcher, off), rng, off_topic=True)
-    documents = sorted(d.id for d in load_corpus(own.corpus_dir).documents)
-    domain = in_domain_items(documents, leave_out)[:: 8 if smoke else 1]
-    pairs += IN_DOMAIN_COPIES * pairs_of(collect(own_searcher, domain), rng)
+    pairs += pairs_of(collect(searcher_for(own, encoder), off), rng, off_topic=True)
     rng.shuffle(pairs)
     return pairs
 
@@ -214,17 +189,10 @@ def export(model: Any, tokenizer: Any, out: Path, meta: dict[str, Any]) -> float
 
 def main(argv: list[str] | None = None) -> int:
     parser = training_parser(__doc__, "reader")
-    parser.add_argument(
-        "--leave-out",
-        type=int,
-        choices=range(len(READER_FOLDS)),
-        help="train without the human-security questions of this reader fold (READER_FOLDS)",
-    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     base = Settings().model
-    leave_out = READER_FOLDS[args.leave_out] if args.leave_out is not None else frozenset()
-    pairs = gather_pairs(args.cache, args.smoke, leave_out)
+    pairs = gather_pairs(args.cache, args.smoke)
     print(f"{len(pairs)} pairs, {sum(p[2] for p in pairs):.0f} holding an answer", file=sys.stderr)
     model, tokenizer = train(pairs, base)
     meta = {
@@ -232,11 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         "base_model": base,
         "max_length": MAX_LENGTH,
         "training": {
-            "data": "SQuAD 2.0 subset, shared/qa-data/squad2-8-articles.json; human-security questions",
+            "data": "SQuAD 2.0 subset, shared/qa-data/squad2-8-articles.json",
             "licence": LICENCE,
             "train_articles": list(SPLITS["train"]),
-            "human_security_questions": [str(p.relative_to(ROOT)) for p in IN_DOMAIN_SETS],
-            "human_security_left_out": sorted(leave_out),
             "pairs": len(pairs),
             "frozen_layers": FROZEN_LAYERS,
             "learning_rate": LEARNING_RATE,
