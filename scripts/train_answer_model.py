@@ -171,11 +171,6 @@ def collect(searcher: Searcher, items: list[dict[str, Any]], group: Any = None) 
         answers = item["answers"]
         texts = [index.document_of(hits[c.passage].chunk).text[c.start : c.end] for c in candidates]
         labels = np.array([any(a in text for a in answers) for text in texts], dtype=np.float32)
-        # A window is right only where its first sentence alone is not: quote no more than needed.
-        alone = {(c.passage, c.row): labels[i] for i, c in enumerate(candidates) if not c.window}
-        for i, c in enumerate(candidates):
-            if c.window and alone.get((c.passage, c.row), 0.0) > 0:
-                labels[i] = 0.0
         out.texts.append(texts)
         out.items.append(item)
         out.matrices.append(matrix)
@@ -658,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         metavar="WORD",
         help="print what each check and feature group earns (with WORDs: only the rows whose label "
-        "holds one, e.g. --ablations windows unmet_type)",
+        "holds one, e.g. --ablations reader unmet_type)",
     )
     parser.add_argument(
         "--reader",
@@ -687,7 +682,6 @@ def main(argv: list[str] | None = None) -> int:
             print(reordering_table(result, data))
         print(ablation_table(data, result.report, only))
         for label, table in (
-            ("without two-sentence windows", {"windows": False}),
             ("without quoting the predecessor or the colon's line", {"quote_context": False}),
             ("with headings, bylines and questions as candidates", {"statements_only": False}),
             ("trained without the word-dropped copies", {"augment": False}),

@@ -5,11 +5,10 @@ The reader (``service.models.answer_reader``) is a cross-encoder: the bundled
 all-MiniLM-L6-v2 with a one-logit classification head, reading "question [SEP] candidate".
 Data: SQuAD 2.0's six training articles (``tooling.squad.SPLITS``, CC BY-SA 4.0), each
 question run through the service's own ranking and candidates exactly as the answer stage sees
-them (two-sentence windows included). Per answerable question: up to two candidates that hold
-an answer (label 1) and four that do not (the three closest to the question by cosine, the
-hardest to tell apart, and one more at random); per unanswerable question its two closest
-candidates (label 0); and one off-topic question in twelve (SQuAD's, asked of the
-human-security texts) with its closest candidate.
+them. Per answerable question: up to two candidates that hold an answer (label 1) and four that
+do not (the three closest to the question by cosine, the hardest to tell apart, and one more at
+random); per unanswerable question its two closest candidates (label 0); and one off-topic
+question in twelve (SQuAD's, asked of the human-security texts) with its closest candidate.
 
 Only the top four of the six transformer layers and the head are trained (one epoch, AdamW,
 lr 1e-4, linear warm-up and decay, batch 16, 128 tokens): fine-tuning all six from the
@@ -66,9 +65,7 @@ def pairs_of(data: Any, rng: random.Random, off_topic: bool = False) -> list[tup
             continue
         order = [int(i) for i in np.argsort(-matrix[:, SIM], kind="stable")]
         right = [i for i in order if labels[i] > 0][:POSITIVES]
-        # A window labelled wrong only because its first sentence alone answers still holds the
-        # answer: it teaches the reader nothing true, so it is no negative.
-        wrong = [i for i in order if labels[i] == 0 and not any(a in texts[i] for a in item["answers"])]
+        wrong = [i for i in order if labels[i] == 0]
         if off_topic:
             chosen = [(i, 0.0) for i in wrong[:1]]
         elif item["answers"] and right:

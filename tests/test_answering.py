@@ -79,7 +79,7 @@ def test_a_sentence_two_passages_share_is_one_candidate_in_the_higher_ranked_pas
     shared = small_index(OGATA_TEXT, overlap_sentences=1)
     assert len({c.first_sentence for c in shared.chunks}) > 1
     candidates, _ = features(shared, "Who led the refugee agency?")
-    rows = [c.row for c in candidates if not c.window]
+    rows = [c.row for c in candidates]
     assert len(rows) == len(set(rows))
     first_passage = shared.chunks[0]
     assert all(
@@ -116,43 +116,3 @@ def test_the_question_says_what_kind_of_answer_it_wants(question: str, kind: str
 def test_every_candidate_of_a_question_carries_its_kind(index: IndexData) -> None:
     _, rows = features(index, "How many experts met?")
     assert rows and all(r["asks_count"] == 1 and r["asks_who"] == 0 for r in rows)
-
-
-SPEECH = (
-    "Mr. Misran made a keynote speech on human security in Asia at the symposium. "
-    "He said that ASEAN did not want Myanmar to be isolated from its neighbours.\n\n"
-    "Dr. Tanaka closed the meeting on the same afternoon with a short address. "
-    "The next symposium will take place in Bangkok in March 2012."
-)
-
-
-def test_a_sentence_is_also_offered_with_the_one_after_it_which_often_answers_it() -> None:
-    index = small_index(SPEECH)
-    candidates, rows = features(index, "What did ASEAN want for Myanmar?")
-    windows = {quoted(index, c): r for c, r in zip(candidates, rows, strict=True) if c.window}
-    assert (
-        "Dr. Tanaka closed the meeting on the same afternoon with a short address. "
-        "The next symposium will take place in Bangkok in March 2012."
-    ) in windows
-    assert all(r["window"] == 1 for r in windows.values())
-    assert all(r["window"] == 0 for c, r in zip(candidates, rows, strict=True) if not c.window)
-    # 'He said …' already quotes the speech it refers to: no window repeats it.
-    assert not any(t.count("Misran") > 1 for t in windows)
-
-
-def test_a_window_states_what_either_of_its_sentences_states() -> None:
-    index = small_index(SPEECH)
-    candidates, rows = features(index, "When is the next symposium?")
-    window = next(
-        r
-        for c, r in zip(candidates, rows, strict=True)
-        if quoted(index, c).startswith("Dr. Tanaka") and c.window
-    )
-    alone = next(
-        r
-        for c, r in zip(candidates, rows, strict=True)
-        if quoted(index, c).startswith("Dr. Tanaka") and not c.window
-    )
-    assert window["states_time"] == 1 and alone["states_time"] == 0
-    # Otherwise it carries its first sentence's features.
-    assert window["sim"] == alone["sim"] and window["position"] == alone["position"]

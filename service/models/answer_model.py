@@ -46,7 +46,6 @@ FEATURES: tuple[str, ...] = (
     "context_sim",  # the cosine of the sentence it refers back to, when it opens with a pronoun
     "context_overlap",  # its overlap with the words of the sentences it refers back to added
     "position",  # where it sits in its passage, 0 (first) to 1 (last)
-    "window",  # 1: the sentence quoted with the one after it (the answer often follows its cue)
     # its passage
     "passage_cos",
     "passage_rank",

@@ -79,24 +79,19 @@ class Candidate:
     row: int  # its sentence row
     start: int  # character offsets of the quoted span in the document
     end: int
-    window: bool = False  # the sentence and the one after it, quoted together
 
 
 class SentenceTable:
     """A read-only view of the facts an index stores about its sentences, passages and
     documents (``IndexData.facts``). Holds no state that requests change."""
 
-    def __init__(
-        self, index: IndexData, quote_context: bool = True, statements_only: bool = True, windows: bool = True
-    ) -> None:
+    def __init__(self, index: IndexData, quote_context: bool = True, statements_only: bool = True) -> None:
         self.index = index
         self.facts = index.facts
         self.statements_only = statements_only  # off only to measure what the rule earns
         # Quote a sentence's predecessor when it opens with a pronoun the predecessor resolves,
         # and the line a colon introduces (off only to measure what that earns).
         self.quote_context = quote_context
-        # Offer each sentence with the one after it too (off only to measure what that earns).
-        self.windows = windows
 
     def chunk_words(self, chunk: int) -> frozenset[str]:
         """A passage's analyzed words."""
@@ -265,7 +260,6 @@ def candidate_features(
             "overlap_gap": overlaps.max() - overlaps[i],
             "novel_share": len(info.words - query_tokens) / max(1, len(info.words)),
             "position": (row - chunk.first_sentence) / max(1, span - 1),
-            "window": 0.0,
             "passage_cos": cosine,
             "passage_rank": rank,
             "passage_cos_gap": top_cos - cosine,
@@ -289,39 +283,4 @@ def candidate_features(
             **{f"asks_{kind}": asks == kind for kind in QUESTION_TYPES if kind != "other"},
         }
         matrix[i] = [float(values[name]) for name in FEATURES]
-    return _with_windows(candidates, matrix) if table.windows else (candidates, matrix)
-
-
-#: A two-sentence window is offered only while its quotation stays this short.
-MAX_WINDOW_CHARS = 600
-_WINDOW = FEATURES.index("window")
-#: What a window states is what either of its sentences states.
-_CUES = [
-    FEATURES.index(f)
-    for f in ("gives_reason", "gives_definition", "states_count", "states_time", "states_number")
-]
-
-
-def _with_windows(candidates: list[Candidate], matrix: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
-    """The candidates plus, for each one followed in its passage by another, a window quoting
-    both. A sentence that restates the question ('Mr. X made a keynote speech on …') is often
-    the one closest to it, while the answer is the sentence after; a window lets the model
-    quote the cue with its answer. It carries the first sentence's features (its ``next_*``
-    describe the second) with ``window`` set."""
-    windows, rows, seconds = [], [], []
-    for i, (first, second) in enumerate(zip(candidates, candidates[1:], strict=False)):
-        if (
-            first.passage == second.passage
-            and second.row == first.row + 1
-            and second.start >= first.end
-            and second.end - first.start <= MAX_WINDOW_CHARS
-        ):
-            windows.append(Candidate(first.passage, first.row, first.start, second.end, window=True))
-            rows.append(i)
-            seconds.append(i + 1)
-    if not windows:
-        return candidates, matrix
-    extra = matrix[rows].copy()
-    extra[:, _WINDOW] = 1.0
-    extra[:, _CUES] = np.maximum(extra[:, _CUES], matrix[seconds][:, _CUES])
-    return candidates + windows, np.vstack([matrix, extra])
+    return candidates, matrix
