@@ -2,7 +2,7 @@
 """Train the answer model: ``python scripts/train_answer_model.py [--out DIR] [--smoke]``.
 
 Data: SQuAD 2.0 questions over eight Wikipedia articles (``shared/qa-data``, CC BY-SA 4.0),
-split by article (``tooling.squad.SPLITS``): six to train on, two to validate on; and 395
+split by article (``tooling.squad.SPLITS``): six to train on, two to validate on; and 175
 human-security questions over the project's own texts (``IN_DOMAIN_SETS``), folded by
 document. Each split's articles are indexed as a corpus with the service's own indexer; each
 question is run through the service's own ranking, and every sentence of its top passages
@@ -80,11 +80,11 @@ LGB_PARAMS: dict[str, Any] = {
     "verbose": -1,
 }
 ROUNDS = 300
-#: Questions over the five human-security texts, written by people for this purpose (four
-#: development batches, 395 questions). They are trained on *by document*: every figure
+#: Questions over the five human-security texts, written by people for this purpose (two
+#: development batches, 175 questions). They are trained on *by document*: every figure
 #: reported for them is out of fold, scored by a model that never saw a question about that
 #: document. The project's own set (``OWN_SET``) is never trained on: ``make eval`` measures it.
-IN_DOMAIN_SETS = tuple(ROOT / "eval" / f"dev{n}.jsonl" for n in ("", "-2", "-3", "-4"))
+IN_DOMAIN_SETS = (ROOT / "eval" / "dev.jsonl", ROOT / "eval" / "dev-2.jsonl")
 OWN_SET = ROOT / "eval" / "questions.jsonl"
 IN_DOMAIN = "hs/"  # the group prefix of an in-domain fold: hs/<document id>
 IN_DOMAIN_WEIGHT = 4.0  # a human-security question's rows weigh this many SQuAD questions' rows
@@ -337,11 +337,12 @@ class Data:
     reading: Reading | None = None  # the answer reader, as served
 
     def without(self, columns: list[int]) -> Data:
-        return replace(
-            self,
-            train=self.train.without(columns),
-            domain=self.domain.without(columns),
-            sets={n: q.without(columns) for n, q in self.sets.items()},
+        return Data(
+            self.train.without(columns),
+            self.domain.without(columns),
+            {n: q.without(columns) for n, q in self.sets.items()},
+            self.views,
+            self.reading,
         )
 
     @property
@@ -366,7 +367,6 @@ def fit(
     unknown_check: bool = False,
     in_domain_weight: float = IN_DOMAIN_WEIGHT,
     calibrate_on: tuple[str, ...] = CALIBRATE_ON,
-    calibrate_without: tuple[str, ...] = (),
 ) -> Fitted:
     """Fit the candidate model and its calibration on SQuAD's training articles and the
     human-security questions (``in_domain_weight`` 0: SQuAD alone), choose the threshold on
@@ -375,8 +375,7 @@ def fit(
 
     Every training fold (an article, or a human-security document) is scored by a model fitted
     without it: the human-security figures are those out-of-fold scores, never a model's verdict
-    on its own training data (and the calibration learns from them with ``calibrate_on`` "train").
-    ``calibrate_without`` zeroes those calibration inputs (an ablation)."""
+    on its own training data (and the calibration learns from them with ``calibrate_on`` "train")."""
     fitter = fitter or fit_lightgbm
     pool = data.train + data.domain
     trainable = pool.mask(lambda _, g: in_domain_weight > 0 or not g.startswith(IN_DOMAIN))
@@ -399,9 +398,6 @@ def fit(
         keep = np.concatenate([np.zeros(first, dtype=bool), view])
         scored[name] = oof.subset(keep)
         ranks[name] = [r for r, k in zip(data.domain.ranks, view, strict=True) if k]
-    dropped = [CALIBRATION_INPUTS.index(n) for n in calibrate_without]
-    for x in (inputs, *(sc.inputs for sc in scored.values())):
-        x[:, dropped] = 0.0
     if calibrate_on == ("train",):
         calibration = fit_calibration(inputs[trainable], right[trainable])
     else:  # scores from no model that saw them (the reader's verdicts on its own data flatter it)
@@ -506,12 +502,12 @@ def ablation_row(label: str, report: dict[str, dict[str, float]], names: list[st
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
-def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str] | None = None) -> str:
+def ablation_table(data: Data, full: dict[str, dict[str, float]]) -> str:
     """A Markdown table: the whole stage, then without the reader (and reading more or fewer
     candidates, weighted otherwise), calibrated on the training folds, with the unknown-names
     check as a rule, without the human-security questions in training or with other weights for
     them, and without each feature group (the model retrained without it, the threshold chosen
-    again). With ``only``, just the rows whose label holds one of those words."""
+    again)."""
     names = data.names
     lines = [*ablation_header(names), ablation_row("all", full, names)]
     variants: list[tuple[str, Data, dict[str, Any]]] = [
@@ -527,11 +523,6 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str
             data,
             {"calibrate_on": ("train",)},
         ),
-        (
-            "calibrated without unmet_type (the number or time asked for is missing)",
-            data,
-            {"calibrate_without": ("unmet_type",)},
-        ),
         ("with the unknown-names check as a rule (refuse outright)", data, {"unknown_check": True}),
         ("trained on SQuAD alone (no human-security questions)", data, {"in_domain_weight": 0.0}),
         *(
@@ -545,8 +536,6 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str
         ),
     ]
     for label, variant, options in variants:
-        if only and not any(word in label for word in only):
-            continue
         lines.append(ablation_row(label, fit(variant, **options).report, names))
     return "\n".join(lines)
 
@@ -649,11 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", action="store_true", help="also fit a logistic regression and print both"
     )
     parser.add_argument(
-        "--ablations",
-        nargs="*",
-        metavar="WORD",
-        help="print what each check and feature group earns (with WORDs: only the rows whose label "
-        "holds one, e.g. --ablations reader unmet_type)",
+        "--ablations", action="store_true", help="print what each check and feature group earns"
     )
     parser.add_argument(
         "--reader",
@@ -676,18 +661,14 @@ def main(argv: list[str] | None = None) -> int:
         logistic = fit(data, fitter=fit_logistic)
         for name, f in logistic.report.items():
             print(f"{name} (logistic):", json.dumps({k: round(v, 3) for k, v in f.items()}))
-    if args.ablations is not None:
-        only = args.ablations or None
-        if not only:
-            print(reordering_table(result, data))
-        print(ablation_table(data, result.report, only))
+    if args.ablations:
+        print(reordering_table(result, data))
+        print(ablation_table(data, result.report))
         for label, table in (
             ("without quoting the predecessor or the colon's line", {"quote_context": False}),
             ("with headings, bylines and questions as candidates", {"statements_only": False}),
             ("trained without the word-dropped copies", {"augment": False}),
         ):
-            if only and not any(word in label for word in only):
-                continue
             fitted = fit(gather(args.cache, args.smoke, reader, **table))
             print(ablation_row(label, fitted.report, data.names))
 
