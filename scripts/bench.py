@@ -509,6 +509,16 @@ def _sections(value: str) -> str:
     return letters
 
 
+def smoke_corpus(folder: Path, texts: int = 2) -> Path:
+    """A corpus of the ``texts`` shortest founding texts, with their catalogue."""
+    source = Settings().corpus_dir
+    folder.mkdir(parents=True)
+    for path in sorted(source.glob("*.txt"), key=lambda p: p.stat().st_size)[:texts]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "catalog.toml").write_bytes((source / "catalog.toml").read_bytes())
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -533,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} CPUs, {os.uname().machine}; faiss {faiss.__version__}\n")
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index")
+        if args.smoke:  # proves every section runs, in a fifth of the building
+            settings = Settings(index_dir=settings.index_dir, corpus_dir=smoke_corpus(Path(tmp) / "corpus"))
         t = time.perf_counter()
         manifest = build_index(settings, progress=False)
         first_build_s = time.perf_counter() - t

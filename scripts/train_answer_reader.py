@@ -14,15 +14,21 @@ Only the top four of the six transformer layers and the head are trained (one ep
 lr 1e-4, linear warm-up and decay, batch 16, 128 tokens): fine-tuning all six from the
 embedding model's weights collapsed (the reader alone picked the right sentence for 0.24 of
 the human-security questions against 0.58 with four), and it takes half the time. Seeded, on
-a fixed number of threads: two runs on one machine write the same weights. About 4 minutes on 2
-cores. The result is exported to ONNX with int8 weights (23 MB) and checked against torch.
+a fixed number of threads: two runs on one machine write the same weights. About 10 minutes on 2
+cores (~18 pairs/s). The result is exported to ONNX with int8 weights (23 MB) and checked against torch.
 
 ``scripts/train_answer_model.py`` then fits the answer model's calibration and threshold with
-this reader in the loop: retrain it after this script.
+this reader in the loop: retrain it after this script. The reader's name ends in its weights'
+digest, so an answer model refuses any reader but its own.
+
+The human-security development questions are not trained on: a reader that also learned from
+them (two copies of their pairs; scored out of fold by document) chose the right sentence less
+often on them than this one (BENCHMARKS.md, fifth session).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shutil
@@ -206,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out if args.out else (None if args.smoke else BUNDLED_READER)
     target = out or Path(tempfile.mkdtemp(prefix="reader-smoke-"))
     drift = export(model, tokenizer, target, meta)
+    # The name carries the weights' digest: an answer model calibrated with another reader
+    # trained the same day must not load with this one.
+    digest = hashlib.sha256((target / READER_FILE).read_bytes()).hexdigest()[:10]
+    meta["name"] = f"{meta['name']}-{digest}"
+    (target / READER_META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     print(f"int8 ONNX against torch: largest logit difference {drift:.3f}", file=sys.stderr)
     if out is None:
         shutil.rmtree(target, ignore_errors=True)

@@ -17,7 +17,17 @@ from fastapi.testclient import TestClient
 
 from service.config import ROOT, Settings
 from service.errors import ModelUnavailable
-from service.models.answer_model import BUNDLED, FEATURES, META_FILE, MODEL_FILE, AnswerModel, reread
+from service.models.answer_model import (
+    BUNDLED,
+    CALIBRATION_INPUTS,
+    FEATURES,
+    META_FILE,
+    MODEL_FILE,
+    AnswerModel,
+    calibration_inputs,
+    reread,
+    unmet_type,
+)
 from service.models.answer_reader import BUNDLED_READER, READER_META, AnswerReader
 from service.runtime import Runtime
 
@@ -115,6 +125,27 @@ def test_the_reader_moves_the_candidates_it_read_and_no_unread_one_overtakes_the
     assert after[0] > p[0] and after[1] < p[1]
     # The unread keep their order, below every candidate the reader read.
     assert after[2] > after[3] and after[2] < min(after[0], after[1])
+
+
+@pytest.mark.parametrize(
+    ("asks", "states", "unmet"),
+    [
+        ("asks_count", (), 1.0),
+        ("asks_count", ("states_number",), 0.0),
+        ("asks_when", ("states_count",), 1.0),
+        ("asks_when", ("states_time",), 0.0),
+        ("asks_who", (), 0.0),
+    ],
+)
+def test_the_calibration_knows_when_the_best_candidate_lacks_the_number_or_time_asked_for(
+    asks: str, states: tuple[str, ...], unmet: float
+) -> None:
+    row = np.zeros(len(FEATURES))
+    for name in (asks, *states):
+        row[FEATURES.index(name)] = 1
+    assert unmet_type(row) == unmet
+    inputs = calibration_inputs(np.array([0.8, 0.1]), np.vstack([row, np.zeros(len(FEATURES))]))
+    assert inputs[CALIBRATION_INPUTS.index("unmet_type")] == unmet
 
 
 def test_a_reader_that_reads_nothing_changes_nothing() -> None:

@@ -93,6 +93,10 @@ def test_a_sentence_two_passages_share_is_one_candidate_in_the_higher_ranked_pas
     ("question", "kind"),
     [
         ("How much did Japan pledge to the trust fund?", "count"),
+        ("What percentage of the budget went to the fund?", "count"),
+        ("What share of the beneficiaries were migrants?", "count"),
+        ("What was the total budget of the symposium?", "count"),
+        ("Who decided how many would come?", "who"),
         ("how many people attended", "count"),
         ("In what year did Sen win the prize?", "when"),
         ("When was the Commission founded?", "when"),

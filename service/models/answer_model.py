@@ -81,10 +81,20 @@ META_FILE = "model.json"
 #: The question-level inputs of the calibration: the best candidate's logit, its margin over
 #: the runner-up, its cosine and its passage's. The whole feature row calibrated no better on
 #: validation and extrapolated wildly on question forms SQuAD rarely has ('Tell me a joke': 0.92).
-CALIBRATION_INPUTS = ("best_logit", "margin", "sim", "passage_cos")
+CALIBRATION_INPUTS = ("best_logit", "margin", "sim", "passage_cos", "unmet_type")
 
 
 _SIM, _PASSAGE_COS = FEATURES.index("sim"), FEATURES.index("passage_cos")
+_F = {name: i for i, name in enumerate(FEATURES)}
+
+
+def unmet_type(row: np.ndarray) -> float:
+    """1 when the question asks for a number or a time and the candidate states none: an
+    on-topic question the texts cannot answer ('How much did Japan give …?') is most often
+    answered with a sentence on the right topic that lacks what was asked for."""
+    if row[_F["asks_count"]] and not (row[_F["states_count"]] or row[_F["states_number"]]):
+        return 1.0
+    return float(bool(row[_F["asks_when"]] and not row[_F["states_time"]]))
 
 
 def _logit(p: np.ndarray | float) -> np.ndarray:
@@ -98,7 +108,9 @@ def calibration_inputs(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndar
     second = float(np.partition(probabilities, -2)[-2]) if len(probabilities) > 1 else 1e-6
     best_logit = float(_logit(probabilities[best]))
     row = matrix[best]
-    return np.array([best_logit, best_logit - float(_logit(second)), row[_SIM], row[_PASSAGE_COS]])
+    return np.array(
+        [best_logit, best_logit - float(_logit(second)), row[_SIM], row[_PASSAGE_COS], unmet_type(row)]
+    )
 
 
 def calibrated(calibration: Sequence[float], inputs: np.ndarray) -> np.ndarray:

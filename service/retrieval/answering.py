@@ -31,6 +31,11 @@ _WH = re.compile(
     re.I,
 )
 _DEFINE_QUESTION = re.compile(r"\bdefin(e|es|ed|ition|itions)\b|\bwhat does .+ mean\b", re.I)
+_COUNT_QUESTION = re.compile(
+    r"\b(what|which) (percentage|proportion|share|amount|sum|number|budget|figure|fraction)\b"
+    r"|\bwhat (was|is|were|are) the (total |annual )?(budget|cost|number|size)\b",
+    re.I,
+)
 _TIME_QUESTION = re.compile(r"\b(what|which|in what) (year|date|month|decade|century)\b", re.I)
 _YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 
@@ -44,7 +49,8 @@ def question_type(question: str) -> str:
         return "when"
     match = _WH.search(question)
     if match:
-        return next(name for name, value in match.groupdict().items() if value)
+        kind = next(name for name, value in match.groupdict().items() if value)
+        return "count" if kind == "what" and _COUNT_QUESTION.search(question) else kind
     return "yesno" if _YES_NO.match(question) else "other"
 
 
