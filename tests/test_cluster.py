@@ -1,5 +1,6 @@
-"""Beyond one machine: `hsqa-build-index --ray` embeds on Ray Data actors (a local Ray with two
-CPUs here) and publishes the same index as the plain build; only new or changed texts go to the
+"""Beyond one machine: `hsqa-build-index --ray` reads and chunks the files on Ray Data tasks and
+embeds on Ray Data actors (a local Ray with two CPUs here) and publishes the same index as the
+plain build; only new or changed texts go to the
 cluster; an address where no cluster listens fails at once, naming it; a worker that dies
 mid-build fails the build and publishes nothing."""
 
@@ -19,7 +20,10 @@ import ray
 from ray.exceptions import RayActorError
 
 from service.config import Settings
+from service.ingest.chunking import chunk_text
+from service.ingest.corpus import load_corpus
 from service.ingest.indexer import build_index, main
+from service.ingest.ray_reading import read_corpus_on_ray
 from service.models.onnx_embedding import ONNX_DIR
 from service.models.ray_encoder import RayEncoder, _EmbeddingActor
 from service.store import CURRENT, load_index
@@ -62,6 +66,22 @@ def test_a_ray_build_publishes_the_plain_build_s_index(local_ray: None, plain: P
     timings = {"built_at", "build_seconds", "embed_seconds", "embed_runtime"}
     assert a.manifest.model_dump(exclude=timings) == b.manifest.model_dump(exclude=timings)
     assert b.manifest.embed_runtime == "ray"
+
+
+def test_ray_tasks_read_and_cut_the_files_and_skip_the_bad_ones_as_the_plain_build_does(
+    local_ray: None, corpus_copy: Path
+) -> None:
+    (corpus_copy / "blank.txt").write_text("  \n\n ", encoding="utf-8")
+    # The id of jica-what-is-human-security.txt, and first by name (capitals sort first): that
+    # file is the one skipped.
+    (corpus_copy / "JICA-What-Is-Human-Security.txt").write_text("A second JICA text.", encoding="utf-8")
+    chunking = Settings().chunking
+    report, cut = read_corpus_on_ray(corpus_copy, chunking, files_per_task=2)
+    plain = load_corpus(corpus_copy)
+    assert report.documents == plain.documents and len(plain.documents) == 5
+    assert report.skipped == plain.skipped
+    assert set(report.skipped) == {"blank.txt", "jica-what-is-human-security.txt"}
+    assert cut == [chunk_text(d.text, chunking, breaks=d.pages or ()) for d in plain.documents]
 
 
 def test_only_a_new_text_goes_to_the_cluster(

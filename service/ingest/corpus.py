@@ -75,8 +75,8 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
             yield path
 
 
-def load_corpus(corpus_dir: Path, progress: bool = False) -> CorpusReport:
-    """Read every text in ``corpus_dir``; a file that cannot be read is skipped and reported."""
+def open_corpus(corpus_dir: Path) -> tuple[dict[str, dict[str, str]], CorpusReport]:
+    """The catalogue and an empty report (noting a catalogue that cannot be read)."""
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist; create it or pass --corpus DIR")
     report = CorpusReport()
@@ -86,35 +86,54 @@ def load_corpus(corpus_dir: Path, progress: bool = False) -> CorpusReport:
         log.warning("%s", exc)
         report.skipped[CATALOG_NAME] = str(exc)
         catalog = {}
+    return catalog, report
+
+
+def read_document(path: Path, catalog_entry: Mapping[str, object]) -> Document | str:
+    """One file as a document, or why it cannot be read. Pure, so that a cluster's workers can
+    run it on any node that sees the corpus folder."""
+    try:
+        loaded = load_file(path)
+    except (SkippedFile, OSError) as exc:
+        return str(exc)
+    meta = merged_metadata(loaded, catalog_entry)
+    return Document(
+        id=document_id(path.name),
+        file=path.name,
+        title=meta["title"] or default_title(loaded.text, path.name),
+        text=loaded.text,
+        author=meta["author"],
+        date=meta["date"],
+        kind=meta["kind"] or "text",
+        url=meta["url"],
+        note=meta["note"],
+        pages=loaded.pages,
+    )
+
+
+def admit(report: CorpusReport, seen: dict[str, str], path: Path, read: Document | str) -> bool:
+    """Add one file's read to ``report``, files taken in name order: skipped if an earlier file
+    holds its id or it could not be read, else kept. Returns whether it was kept."""
+    doc_id = document_id(path.name)
+    if doc_id in seen:
+        why = f"{path.name}: id {doc_id!r} already taken by {seen[doc_id]}; rename one of them"
+    elif isinstance(read, str):
+        why = read
+    else:
+        seen[doc_id] = path.name
+        report.documents.append(read)
+        return True
+    log.warning("skipping %s", why)
+    report.skipped[path.name] = why
+    return False
+
+
+def load_corpus(corpus_dir: Path, progress: bool = False) -> CorpusReport:
+    """Read every text in ``corpus_dir``; a file that cannot be read is skipped and reported."""
+    catalog, report = open_corpus(corpus_dir)
     seen: dict[str, str] = {}
     files = list(iter_corpus_files(corpus_dir))
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
-        doc_id = document_id(path.name)
-        if doc_id in seen:
-            why = f"{path.name}: id {doc_id!r} already taken by {seen[doc_id]}; rename one of them"
-            log.warning("skipping %s", why)
-            report.skipped[path.name] = why
-            continue
-        try:
-            loaded = load_file(path)
-        except (SkippedFile, OSError) as exc:
-            log.warning("skipping %s", exc)
-            report.skipped[path.name] = str(exc)
-            continue
-        meta = merged_metadata(loaded, catalog.get(path.name, {}))
-        seen[doc_id] = path.name
-        report.documents.append(
-            Document(
-                id=doc_id,
-                file=path.name,
-                title=meta["title"] or default_title(loaded.text, path.name),
-                text=loaded.text,
-                author=meta["author"],
-                date=meta["date"],
-                kind=meta["kind"] or "text",
-                url=meta["url"],
-                note=meta["note"],
-                pages=loaded.pages,
-            )
-        )
+        read = "" if document_id(path.name) in seen else read_document(path, catalog.get(path.name, {}))
+        admit(report, seen, path, read)
     return report

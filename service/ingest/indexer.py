@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +25,8 @@ from tqdm import tqdm
 from service.analysis import analyze, build_bm25
 from service.config import Settings
 from service.errors import IndexUnavailable
-from service.ingest.chunking import Span, chunk_text
-from service.ingest.corpus import load_corpus
+from service.ingest.chunking import ChunkedDocument, Span, chunk_text
+from service.ingest.corpus import CorpusReport, load_corpus
 from service.ingest.embed_cache import EmbeddingCache, entry_key
 from service.ingest.sentence_facts import build_facts
 from service.manifest import FORMAT_VERSION, Changes, Counts, DocumentEntry, Manifest, ModelInfo
@@ -147,6 +148,23 @@ def _changes(settings: Settings, per_doc: dict[str, DocumentEntry]) -> dict[str,
     return document_changes(before, content_hashes(per_doc))
 
 
+#: How a build reads its corpus (settings, progress bars): the documents and what was skipped,
+#: and each kept document's passages where the reader cut them too (a cluster), else None.
+CorpusReader = Callable[[Settings, bool], tuple[CorpusReport, Sequence[ChunkedDocument] | None]]
+
+
+def read_here(settings: Settings, progress: bool) -> tuple[CorpusReport, None]:
+    """The plain build's reader: this process reads; ``chunk_corpus`` cuts."""
+    return load_corpus(settings.corpus_dir, progress=progress), None
+
+
+def read_on_ray(settings: Settings, progress: bool) -> tuple[CorpusReport, Sequence[ChunkedDocument]]:
+    """``--ray``'s reader: Ray Data tasks read and cut the files (``service.ingest.ray_reading``)."""
+    from service.ingest.ray_reading import read_corpus_on_ray
+
+    return read_corpus_on_ray(settings.corpus_dir, settings.chunking, progress=progress)
+
+
 @dataclass
 class ChunkedCorpus:
     """The corpus cut into passages and sentences, with what BM25 reads of each passage."""
@@ -168,20 +186,30 @@ class ChunkedCorpus:
         return passages, [doc.text[start:end] for _, start, end in self.sentences[s0:s1].tolist()]
 
 
-def chunk_corpus(docs: list[Document], settings: Settings, progress: bool) -> ChunkedCorpus:
+def chunk_corpus(
+    docs: list[Document], settings: Settings, progress: bool, chunked: Sequence[ChunkedDocument] | None = None
+) -> ChunkedCorpus:
+    """The corpus's passages and sentences; ``chunked`` holds each document's, when they were
+    cut elsewhere (on a cluster), else they are cut here."""
     chunks: list[ChunkRecord] = []
     sentence_rows: list[np.ndarray] = []
     bm25_inputs: list[str] = []
     per_doc: dict[str, DocumentEntry] = {}
     spans: list[tuple[int, int, int, int]] = []
     base = 0
-    for ordinal, doc in enumerate(tqdm(docs, desc="chunking", unit="doc", disable=not progress)):
-        chunked = chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
-        sentence_rows.append(
-            np.array([(ordinal, s.start, s.end) for s in chunked.sentences], dtype=np.int64).reshape(-1, 3)
+    for ordinal, doc in enumerate(
+        tqdm(docs, desc="chunking", unit="doc", disable=not progress or chunked is not None)
+    ):
+        cut = (
+            chunked[ordinal]
+            if chunked is not None
+            else chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
         )
-        spans.append((len(chunks), len(chunks) + len(chunked.chunks), base, base + len(chunked.sentences)))
-        for c in chunked.chunks:
+        sentence_rows.append(
+            np.array([(ordinal, s.start, s.end) for s in cut.sentences], dtype=np.int64).reshape(-1, 3)
+        )
+        spans.append((len(chunks), len(chunks) + len(cut.chunks), base, base + len(cut.sentences)))
+        for c in cut.chunks:
             chunks.append(
                 ChunkRecord(
                     doc.id, c.section, c.start, c.end, base + c.first_sentence, base + c.last_sentence
@@ -189,17 +217,15 @@ def chunk_corpus(docs: list[Document], settings: Settings, progress: bool) -> Ch
             )
             passage = embedding_text(doc, c.section, doc.text[c.start : c.end], settings.embed_context)
             bm25_inputs.append(
-                lexical_text(
-                    doc, chunked.sentences, c.first_sentence, passage, settings.bm25_context_sentences
-                )
+                lexical_text(doc, cut.sentences, c.first_sentence, passage, settings.bm25_context_sentences)
             )
-        base += len(chunked.sentences)
+        base += len(cut.sentences)
         per_doc[doc.id] = DocumentEntry(
             file=doc.file,
             sha256=doc.sha256,
             metadata_sha256=metadata_hash(doc),
-            chunks=len(chunked.chunks),
-            sentences=len(chunked.sentences),
+            chunks=len(cut.chunks),
+            sentences=len(cut.sentences),
         )
     sentences = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 3), dtype=np.int64)
     return ChunkedCorpus(chunks, sentences, bm25_inputs, per_doc, spans)
@@ -258,13 +284,17 @@ def fill_vectors(
 
 
 def build_index(
-    settings: Settings, embedder: Encoder | None = None, progress: bool = True, full: bool = False
+    settings: Settings,
+    embedder: Encoder | None = None,
+    progress: bool = True,
+    full: bool = False,
+    reader: CorpusReader = read_here,
 ) -> Manifest:
     """Build and publish an index; returns its manifest (with what changed and what was
     skipped). Only documents whose text, metadata or build settings changed are embedded
     again, unless ``full``."""
     started = time.perf_counter()
-    report = load_corpus(settings.corpus_dir, progress=progress)
+    report, chunked = reader(settings, progress)
     docs = report.documents
     if not docs:
         raise ValueError(
@@ -274,7 +304,7 @@ def build_index(
     embedder = embedder or indexing_encoder(settings)
     signature = build_signature(settings)
     cache = EmbeddingCache(settings.index_dir)
-    corpus = chunk_corpus(docs, settings, progress)
+    corpus = chunk_corpus(docs, settings, progress, chunked)
     dim = embedder.dimension
     builds = settings.index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
@@ -352,9 +382,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         nargs="?",
         const=LOCAL,
         metavar="ADDRESS",
-        help="embed on Ray Data actors: no ADDRESS starts a local Ray for this build; 'auto' joins "
-        "the cluster this node belongs to; or host:port of its head. Corpus and index must be on a "
-        "path every node sees",
+        help="read, chunk and embed on Ray Data tasks and actors: no ADDRESS starts a local Ray "
+        "for this build; 'auto' joins the cluster this node belongs to; or host:port of its head. "
+        "Corpus and index must be on a path every node sees",
     )
     cluster.add_argument("--ray-gpus", type=int, default=0, metavar="N", help="N actors with one GPU each")
     cluster.add_argument("--ray-actors", type=int, metavar="N", help="CPU actors (default: one per CPU)")
@@ -399,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         log.info("building index: %s", reason)
     try:
         embedder = ray_encoder(settings, args) if args.ray else None
-        manifest = build_index(settings, embedder, progress=not args.quiet, full=args.full)
+        reader = read_on_ray if args.ray else read_here
+        manifest = build_index(settings, embedder, progress=not args.quiet, full=args.full, reader=reader)
     except (ValueError, FileNotFoundError, RayUnavailable) as exc:
         log.error("%s", exc)
         return 1

@@ -1,9 +1,10 @@
 """Embedding on a Ray cluster (``hsqa-build-index --ray``): the same encoder, run by a pool of
 Ray Data actors, each loading the model once, on every node the cluster has.
 
-The index build stays what it is (``service.ingest.indexer.build_index``): it only hands this
-encoder the texts of the documents whose vectors it does not already hold, so the incremental
-cache still decides what goes to the cluster. The texts travel as a Ray Dataset; ``map_batches``
+The index build stays what it is (``service.ingest.indexer.build_index``; its files are read and
+chunked on the cluster too, by ``service.ingest.ray_reading``): it only hands this encoder the
+texts of the documents whose vectors it does not already hold, so the incremental cache still
+decides what is embedded. The texts travel as a Ray Dataset; ``map_batches``
 runs them through the actors ``batch_size`` at a time and the vectors come back in order. On
 CPUs each actor runs the verified ONNX export (the plain build's own encoder, so the vectors
 are the same); with ``gpus`` each actor takes one GPU and runs the model with torch.
