@@ -13,6 +13,7 @@ the cache (``service.models.ray_encoder``).
 from __future__ import annotations
 
 import pickle
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -65,8 +66,7 @@ def read_corpus_on_ray(
             override_num_blocks=max(1, -(-len(files) // files_per_task)),
         )
         mapped = dataset.map_batches(
-            read_and_chunk,
-            fn_kwargs={"catalog": catalog, "chunking": chunking},
+            partial(read_and_chunk, catalog=catalog, chunking=chunking),
             batch_size=files_per_task,
             batch_format="numpy",
         )
