@@ -22,8 +22,8 @@ Steps, all seeded and single-threaded where order matters, so two runs write the
    ``eval/questions.jsonl`` (never trained on).
 4. Prints the figures of each set; ``--ablations`` prints what each part earns.
 
-``--smoke`` trains on a handful of questions per article and writes nothing unless ``--out``
-is given: CI runs it to prove the script works end to end.
+``--smoke`` trains on a handful of questions per article (over its first four paragraphs) and
+writes nothing unless ``--out`` is given: CI runs it to prove the script works end to end.
 """
 
 from __future__ import annotations
@@ -59,7 +59,15 @@ from service.retrieval.search import Searcher
 from service.runtime import load_encoder
 from service.store import load_index
 from tooling.evaluation import load_questions
-from tooling.squad import LICENCE, SPLITS, drop_words, load_articles, prepare_index, questions
+from tooling.squad import (
+    LICENCE,
+    SMOKE_PARAGRAPHS,
+    SPLITS,
+    drop_words,
+    load_articles,
+    prepare_index,
+    questions,
+)
 
 SEED = 20261128
 MAX_FALSE_ABSTAIN = 0.10
@@ -583,7 +591,7 @@ def gather(
     squad: dict[str, Questions] = {}
     encoder = None
     for split in SPLITS:
-        articles = load_articles(split=split)
+        articles = load_articles(split=split, paragraphs=SMOKE_PARAGRAPHS if smoke else None)
         settings = prepare_index(articles, cache / split, onnx=False)
         encoder = encoder or load_encoder(settings)
         items = questions(articles)

@@ -45,7 +45,7 @@ from service.config import Settings
 from service.models.answer_reader import BUNDLED_READER, READER_FILE, READER_META, AnswerReader
 from service.models.embedding import resolve_model_path
 from service.runtime import load_encoder
-from tooling.squad import LICENCE, SPLITS, load_articles, prepare_index, questions
+from tooling.squad import LICENCE, SMOKE_PARAGRAPHS, SPLITS, load_articles, prepare_index, questions
 
 MAX_LENGTH = 128
 FROZEN_LAYERS = 2  # the embeddings and the first two layers keep the embedding model's weights
@@ -79,7 +79,7 @@ def pairs_of(data: Any, rng: random.Random, off_topic: bool = False) -> list[tup
 
 
 def gather_pairs(cache: Path, smoke: bool) -> list[tuple[str, str, float]]:
-    articles = load_articles(split="train")
+    articles = load_articles(split="train", paragraphs=SMOKE_PARAGRAPHS if smoke else None)
     settings = prepare_index(articles, cache / "train", onnx=False)
     encoder = load_encoder(settings)
     items = questions(articles)

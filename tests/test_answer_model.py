@@ -89,7 +89,8 @@ def test_the_top_passages_are_reordered_by_their_best_answer(client: TestClient)
 
 
 def test_training_runs_end_to_end_and_the_same_way_twice(tmp_path: Path) -> None:
-    # A smoke run: a dozen questions per article; the SQuAD indexes are built once in the cache.
+    # A smoke run: a dozen questions per article, over its first four paragraphs (indexed once,
+    # in the cache).
     cache = ROOT / ".cache" / "squad-smoke"
     outs = []
     for run in ("a", "b"):
