@@ -134,6 +134,6 @@ def load_corpus(corpus_dir: Path, progress: bool = False) -> CorpusReport:
     seen: dict[str, str] = {}
     files = list(iter_corpus_files(corpus_dir))
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
-        read = "" if document_id(path.name) in seen else read_document(path, catalog.get(path.name, {}))
-        admit(report, seen, path, read)
+        taken = document_id(path.name) in seen  # a file whose id is taken is not even read
+        admit(report, seen, path, "id taken" if taken else read_document(path, catalog.get(path.name, {})))
     return report
