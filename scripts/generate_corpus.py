@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from service.config import ROOT, Settings
-from service.ingest.chunking import chunk_text
+from service.ingest.chunking import chunk_document, chunk_text
 from service.ingest.corpus import load_corpus
 from service.ingest.embed_cache import EmbeddingCache, entry_key
 from service.ingest.indexer import embedding_signature, embedding_text, indexing_encoder, metadata_hash
@@ -123,7 +123,7 @@ def fill_cache(
     derived_sample: list[np.ndarray] = []
     real_inputs: list[str] = []
     for i, doc in enumerate(docs):
-        chunked = chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
+        chunked = chunk_document(doc, settings.chunking)
         texts = [doc.text[s.start : s.end] for s in chunked.sentences]
         unseen = [t for t in dict.fromkeys(texts) if t not in known]
         if unseen:  # a heading, or a sentence the chunker joined differently

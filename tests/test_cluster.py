@@ -1,8 +1,7 @@
 """Beyond one machine: `hsqa-build-index --ray` reads and chunks the files on Ray Data tasks and
 embeds on Ray Data actors (a local Ray with two CPUs here) and publishes the same index as the
-plain build; only new or changed texts go to the
-cluster; an address where no cluster listens fails at once, naming it; a worker that dies
-mid-build fails the build and publishes nothing."""
+plain build; only new or changed texts go to the cluster; an address where no cluster listens
+fails at once, naming it; a worker that dies mid-build fails the build and publishes nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ import ray
 from ray.exceptions import RayActorError
 
 from service.config import Settings
-from service.ingest.chunking import chunk_text
+from service.ingest.chunking import chunk_document
 from service.ingest.corpus import load_corpus
 from service.ingest.indexer import build_index, main
 from service.ingest.ray_reading import read_corpus_on_ray
@@ -81,7 +80,7 @@ def test_ray_tasks_read_and_cut_the_files_and_skip_the_bad_ones_as_the_plain_bui
     assert report.documents == plain.documents and len(plain.documents) == 5
     assert report.skipped == plain.skipped
     assert set(report.skipped) == {"blank.txt", "jica-what-is-human-security.txt"}
-    assert cut == [chunk_text(d.text, chunking, breaks=d.pages or ()) for d in plain.documents]
+    assert cut == [chunk_document(d, chunking) for d in plain.documents]
 
 
 def test_only_a_new_text_goes_to_the_cluster(

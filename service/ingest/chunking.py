@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from service.config import ChunkingSettings
+from service.records import Document
 
 # Lines that are never text: whole-line patterns, matched against the stripped line.
 NOISE_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -240,6 +241,11 @@ def chunk_text(text: str, settings: ChunkingSettings, breaks: Sequence[int] = ()
                 sentences.extend(_cut_long(text, sentence, settings.max_chars))
         _pack(sentences, first, len(sentences), section, settings, chunks)
     return ChunkedDocument(sentences=sentences, chunks=chunks)
+
+
+def chunk_document(doc: Document, settings: ChunkingSettings) -> ChunkedDocument:
+    """A stored document's sentences and passages: its text cut at its page breaks (a PDF's)."""
+    return chunk_text(doc.text, settings, breaks=doc.pages or ())
 
 
 def _pack(

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from service.analysis import analyze, build_bm25
 from service.config import Settings
 from service.errors import IndexUnavailable
-from service.ingest.chunking import ChunkedDocument, Span, chunk_text
+from service.ingest.chunking import ChunkedDocument, Span, chunk_document
 from service.ingest.corpus import CorpusReport, load_corpus
 from service.ingest.embed_cache import EmbeddingCache, entry_key
 from service.ingest.sentence_facts import build_facts
@@ -200,11 +200,7 @@ def chunk_corpus(
     for ordinal, doc in enumerate(
         tqdm(docs, desc="chunking", unit="doc", disable=not progress or chunked is not None)
     ):
-        cut = (
-            chunked[ordinal]
-            if chunked is not None
-            else chunk_text(doc.text, settings.chunking, breaks=doc.pages or ())
-        )
+        cut = chunked[ordinal] if chunked is not None else chunk_document(doc, settings.chunking)
         sentence_rows.append(
             np.array([(ordinal, s.start, s.end) for s in cut.sentences], dtype=np.int64).reshape(-1, 3)
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from service.config import ChunkingSettings
-from service.ingest.chunking import ChunkedDocument, chunk_text
+from service.ingest.chunking import ChunkedDocument, chunk_document
 from service.ingest.corpus import CorpusReport, admit, iter_corpus_files, open_corpus, read_document
 from service.records import Document
 
@@ -40,11 +40,7 @@ def read_and_chunk(
     for name in batch["path"]:
         path = Path(str(name))
         document = read_document(path, catalog.get(path.name, {}))
-        read: Read = (
-            document
-            if isinstance(document, str)
-            else (document, chunk_text(document.text, chunking, breaks=document.pages or ()))
-        )
+        read: Read = document if isinstance(document, str) else (document, chunk_document(document, chunking))
         out.append(pickle.dumps(read))
     return {"row": batch["row"], "read": np.array(out, dtype=object)}
 
