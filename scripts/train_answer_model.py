@@ -19,7 +19,9 @@ Steps, all seeded and single-threaded where order matters, so two runs write the
    human-security questions' out-of-fold scores.
 3. The abstention threshold is the highest probability that keeps false-abstain ≤ 0.10 on
    each of the validation articles, the human-security questions (out of fold) and
-   ``eval/questions.jsonl`` (never trained on).
+   ``eval/questions.jsonl`` (never trained on), counting the questions the service refuses
+   outright: those whose best candidate states no count or time that they ask for
+   (``REFUSE_UNMET_TYPE``).
 4. Prints the figures of each set; ``--ablations`` prints what each part earns.
 
 ``--smoke`` trains on a handful of questions per article (over its first four paragraphs) and
@@ -51,6 +53,7 @@ from service.models.answer_model import (
     calibrated,
     calibration_inputs,
     read_best,
+    unmet_type,
 )
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.retrieval.answering import SentenceTable
@@ -116,6 +119,10 @@ CALIBRATE_ON: tuple[str, ...] = ("validation", "human-security", OFF_TOPIC_TRAIN
 #: The threshold keeps false-abstain within bounds on each: the validation articles, the
 #: development questions (out of fold) and the project's own set.
 THRESHOLD_ON = ("validation", "human-security", "own set")
+#: Abstain when the best candidate states no number or time the question asks for, whatever its
+#: probability (``AnswerModel.refuse_unmet_type``): out of fold on the development questions it
+#: refused many more unanswerable questions at the same false-abstain (BENCHMARKS.md, eighth session).
+REFUSE_UNMET_TYPE = True
 AUGMENT_COPIES = 1  # word-dropped copies of each training question
 OFF_TOPIC_EVERY = 2  # every 2nd question of a split, asked of the human-security texts
 
@@ -262,34 +269,42 @@ def probabilities(model: Any, data: Questions, i: int, reading: Reading | None) 
 @dataclass
 class Scored:
     """Per question: the calibration inputs, whether the best candidate is right, whether the
-    question is answerable, and whether the unknown-names check refuses it."""
+    question is answerable, whether the unknown-names check refuses it, and whether its best
+    candidate states no number or time that it asks for (``unmet_type``)."""
 
     inputs: np.ndarray
     right: np.ndarray
     answerable: np.ndarray
     unknown: np.ndarray
+    unmet: np.ndarray
 
     def subset(self, keep: np.ndarray) -> Scored:
-        return Scored(self.inputs[keep], self.right[keep], self.answerable[keep], self.unknown[keep])
+        return Scored(
+            self.inputs[keep], self.right[keep], self.answerable[keep], self.unknown[keep], self.unmet[keep]
+        )
 
 
 def question_level(model: Any, data: Questions, reading: Reading | None) -> Scored:
-    inputs, right = [], []
+    inputs, right, unmet = [], [], []
     for i, (matrix, labels) in enumerate(zip(data.matrices, data.labels, strict=True)):
         if not len(matrix):
             inputs.append(np.zeros(len(CALIBRATION_INPUTS)))
             inputs[-1][0] = -14.0  # no candidate: as unlikely as can be
             right.append(False)
+            unmet.append(False)
             continue
         p = probabilities(model, data, i, reading)
+        best = int(np.argmax(p))
         inputs.append(calibration_inputs(p, matrix))
-        right.append(bool(labels[int(np.argmax(p))]))
+        right.append(bool(labels[best]))
+        unmet.append(bool(unmet_type(matrix[best])))
     answerable = np.array([bool(item["answers"]) for item in data.items])
     return Scored(
         np.array(inputs).reshape(-1, len(CALIBRATION_INPUTS)),
         np.array(right, dtype=bool),
         answerable,
         np.array(data.unknown, dtype=bool),
+        np.array(unmet, dtype=bool),
     )
 
 
@@ -306,26 +321,33 @@ def fit_calibration(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
     return (intercept, *map(float, weights))
 
 
-def refused_by(scored: Scored, unknown_check: bool) -> np.ndarray:
-    return scored.unknown if unknown_check else np.zeros(len(scored.answerable), dtype=bool)
+@dataclass(frozen=True)
+class Rules:
+    """The outright refusals in force, whatever the probability: the unknown-names check (off
+    in the service: it did worse as a rule) and the unmet-type refusal (``REFUSE_UNMET_TYPE``)."""
+
+    unknown: bool = False
+    unmet: bool = REFUSE_UNMET_TYPE
+
+    def refused(self, scored: Scored) -> np.ndarray:
+        none = np.zeros(len(scored.answerable), dtype=bool)
+        return (scored.unknown if self.unknown else none) | (scored.unmet if self.unmet else none)
 
 
-def choose_threshold(probability: np.ndarray, scored: Scored, unknown_check: bool) -> float:
+def choose_threshold(probability: np.ndarray, scored: Scored, rules: Rules) -> float:
     """The highest threshold that keeps false-abstain ≤ MAX_FALSE_ABSTAIN on these questions,
-    counting the answerable ones the unknown-names check refuses anyway."""
-    answerable = scored.answerable
-    budget = int(np.floor(MAX_FALSE_ABSTAIN * answerable.sum())) - int(
-        (answerable & refused_by(scored, unknown_check)).sum()
-    )
-    p = np.sort(probability[answerable & ~refused_by(scored, unknown_check)])
+    counting the answerable ones the rules refuse anyway."""
+    answerable, refused = scored.answerable, rules.refused(scored)
+    budget = int(np.floor(MAX_FALSE_ABSTAIN * answerable.sum())) - int((answerable & refused).sum())
+    p = np.sort(probability[answerable & ~refused])
     return float(p[budget]) if 0 <= budget < len(p) else 0.0
 
 
 def figures(
-    probability: np.ndarray, scored: Scored, threshold: float, unknown_check: bool, ranks: list[int | None]
+    probability: np.ndarray, scored: Scored, threshold: float, rules: Rules, ranks: list[int | None]
 ) -> dict[str, float]:
     answerable, right = scored.answerable, scored.right
-    answered = (probability >= threshold) & ~refused_by(scored, unknown_check)
+    answered = (probability >= threshold) & ~rules.refused(scored)
     n = max(1, int(answerable.sum()))
     ranked = [r for r, a in zip(ranks, answerable, strict=True) if a]
     return {
@@ -379,10 +401,9 @@ def fit(
     data: Data,
     threshold_on: tuple[str, ...] = THRESHOLD_ON,
     fitter: Any = None,
-    unknown_check: bool = False,
+    rules: Rules = Rules(),
     in_domain_weight: float = IN_DOMAIN_WEIGHT,
     calibrate_on: tuple[str, ...] = CALIBRATE_ON,
-    calibrate_without: tuple[str, ...] = (),
 ) -> Fitted:
     """Fit the candidate model and its calibration on SQuAD's training articles and the
     human-security questions (``in_domain_weight`` 0: SQuAD alone), choose the threshold on
@@ -392,20 +413,21 @@ def fit(
     Every training fold (an article, or a human-security document) is scored by a model fitted
     without it: the human-security figures are those out-of-fold scores, never a model's verdict
     on its own training data (and the calibration learns from them with ``calibrate_on`` "train").
-    ``calibrate_without`` zeroes those calibration inputs (an ablation)."""
+    ``rules`` are the outright refusals counted in the threshold and the figures."""
     fitter = fitter or fit_lightgbm
     pool = data.train + data.domain
     trainable = pool.mask(lambda _, g: in_domain_weight > 0 or not g.startswith(IN_DOMAIN))
     inputs = np.zeros((len(pool.items), len(CALIBRATION_INPUTS)))
     right = np.zeros(len(pool.items), dtype=bool)
+    unmet = np.zeros(len(pool.items), dtype=bool)
     folds: dict[str, Any] = {}
     for held in sorted(set(pool.groups)):
         out = pool.mask(lambda _, g, held=held: g == held)
         folds[held] = fitter(*pool.rows(trainable & ~out, in_domain_weight))
         part = question_level(folds[held], pool.subset(out), data.reading)
-        inputs[out], right[out] = part.inputs, part.right
+        inputs[out], right[out], unmet[out] = part.inputs, part.right, part.unmet
     oof = Scored(
-        inputs, right, pool.mask(lambda item, _: item["answers"]), np.array(pool.unknown, dtype=bool)
+        inputs, right, pool.mask(lambda item, _: item["answers"]), np.array(pool.unknown, dtype=bool), unmet
     )
     model = fitter(*pool.rows(trainable, in_domain_weight))
     first = len(data.train.items)
@@ -417,9 +439,6 @@ def fit(
         ranks[name] = [r for r, k in zip(data.domain.ranks, view, strict=True) if k]
     off_topic = pool.mask(lambda _, g: g == OFF_TOPIC_TRAIN)
     scored[OFF_TOPIC_TRAIN], ranks[OFF_TOPIC_TRAIN] = oof.subset(off_topic), [None] * int(off_topic.sum())
-    dropped = [CALIBRATION_INPUTS.index(n) for n in calibrate_without]
-    for x in (inputs, *(sc.inputs for sc in scored.values())):
-        x[:, dropped] = 0.0
     if calibrate_on == ("train",):
         calibration = fit_calibration(inputs[trainable], right[trainable])
     else:  # scores from no model that saw them (the reader's verdicts on its own data flatter it)
@@ -428,13 +447,10 @@ def fit(
             np.concatenate([scored[n].right for n in calibrate_on]),
         )
     probability = {name: calibrated(calibration, x.inputs) for name, x in scored.items()}
-    thresholds = {
-        name: choose_threshold(probability[name], scored[name], unknown_check) for name in threshold_on
-    }
+    thresholds = {name: choose_threshold(probability[name], scored[name], rules) for name in threshold_on}
     threshold = min(thresholds.values())
     report = {
-        name: figures(probability[name], x, threshold, unknown_check, ranks[name])
-        for name, x in scored.items()
+        name: figures(probability[name], x, threshold, rules, ranks[name]) for name, x in scored.items()
     }
     return Fitted(model, folds, calibration, threshold, thresholds, report)
 
@@ -545,12 +561,12 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str
             data,
             {"calibrate_on": ("train",)},
         ),
+        ("with the unknown-names check as a rule (refuse outright)", data, {"rules": Rules(unknown=True)}),
         (
-            "calibrated without unmet_type (the number or time asked for is missing)",
+            "without refusing an unmet type outright",
             data,
-            {"calibrate_without": ("unmet_type",)},
+            {"rules": Rules(unmet=False)},
         ),
-        ("with the unknown-names check as a rule (refuse outright)", data, {"unknown_check": True}),
         ("trained on SQuAD alone (no human-security questions)", data, {"in_domain_weight": 0.0}),
         *(
             (f"human-security questions weighted {w:g}", data, {"in_domain_weight": w})
@@ -671,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         metavar="WORD",
         help="print what each check and feature group earns (with WORDs: only the rows whose label "
-        "holds one, e.g. --ablations reader unmet_type)",
+        "holds one, e.g. --ablations reader unmet)",
     )
     parser.add_argument(
         "--reader",
@@ -717,6 +733,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibration_inputs": list(CALIBRATION_INPUTS),
         "calibration": list(result.calibration),
         "threshold": result.threshold,
+        "refuse_unmet_type": REFUSE_UNMET_TYPE,
         "reader": {"name": reader.name, "top": READ_TOP, "weight": READ_WEIGHT} if reader else None,
         "calibrated_on": CALIBRATE_ON,
         "max_false_abstain": MAX_FALSE_ABSTAIN,

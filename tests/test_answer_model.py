@@ -19,12 +19,10 @@ from service.config import ROOT, Settings
 from service.errors import ModelUnavailable
 from service.models.answer_model import (
     BUNDLED,
-    CALIBRATION_INPUTS,
     FEATURES,
     META_FILE,
     MODEL_FILE,
     AnswerModel,
-    calibration_inputs,
     reread,
     unmet_type,
 )
@@ -50,10 +48,11 @@ def test_a_missing_model_stops_with_the_fix(tmp_path: Path) -> None:
         AnswerModel.load(tmp_path)
 
 
-def test_a_model_trained_on_other_features_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("inputs", ["features", "calibration_inputs"])
+def test_a_model_trained_on_other_inputs_is_refused(tmp_path: Path, inputs: str) -> None:
     shutil.copytree(BUNDLED, tmp_path / "model")
     meta = json.loads((tmp_path / "model" / META_FILE).read_text())
-    meta["features"] = meta["features"][:-1]
+    meta[inputs] = meta[inputs][:-1]
     (tmp_path / "model" / META_FILE).write_text(json.dumps(meta))
     with pytest.raises(ModelUnavailable, match="retrain it"):
         AnswerModel.load(tmp_path / "model")
@@ -132,21 +131,38 @@ def test_the_reader_moves_the_candidates_it_read_and_no_unread_one_overtakes_the
     ("asks", "states", "unmet"),
     [
         ("asks_count", (), 1.0),
-        ("asks_count", ("states_number",), 0.0),
+        ("asks_count", ("states_count", "states_number"), 0.0),
+        ("asks_count", ("states_number",), 1.0),  # a year or a date counts nothing
         ("asks_when", ("states_count",), 1.0),
         ("asks_when", ("states_time",), 0.0),
         ("asks_who", (), 0.0),
     ],
 )
-def test_the_calibration_knows_when_the_best_candidate_lacks_the_number_or_time_asked_for(
+def test_a_candidate_that_lacks_the_count_or_time_asked_for_leaves_the_type_unmet(
     asks: str, states: tuple[str, ...], unmet: float
 ) -> None:
     row = np.zeros(len(FEATURES))
     for name in (asks, *states):
         row[FEATURES.index(name)] = 1
     assert unmet_type(row) == unmet
-    inputs = calibration_inputs(np.array([0.8, 0.1]), np.vstack([row, np.zeros(len(FEATURES))]))
-    assert inputs[CALIBRATION_INPUTS.index("unmet_type")] == unmet
+
+
+@pytest.mark.parametrize(
+    ("refuses", "states", "refused"),
+    [(True, (), True), (True, ("states_count",), False), (False, (), False)],
+)
+def test_a_model_that_refuses_an_unmet_type_judges_its_best_candidate_only(
+    refuses: bool, states: tuple[str, ...], refused: bool
+) -> None:
+    # 'How many …?': the best candidate (probability 0.8) states no number; the runner-up does.
+    rows = np.zeros((2, len(FEATURES)))
+    rows[:, FEATURES.index("asks_count")] = 1
+    rows[1, FEATURES.index("states_count")] = 1
+    for name in states:
+        rows[0, FEATURES.index(name)] = 1
+    model = AnswerModel("m", None, (0.0,), 0.5, {}, refuse_unmet_type=refuses)
+    assert model.leaves_type_unmet(np.array([0.8, 0.3]), rows) is refused
+    assert model.leaves_type_unmet(np.zeros(0), rows[:0]) is False
 
 
 def test_a_reader_that_reads_nothing_changes_nothing() -> None:

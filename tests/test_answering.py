@@ -75,6 +75,19 @@ def test_what_a_sentence_states_comes_from_the_stored_cues(index: IndexData) -> 
     )
 
 
+def test_a_number_the_question_states_is_not_what_it_asks_for(index: IndexData) -> None:
+    # 'Fifty experts met in 1994 …': asked about 1994, the sentence still states a count (fifty)
+    # but no other time; asked about fifty experts, it still states a time.
+    def cues(question: str) -> tuple[float, float]:
+        candidates, rows = features(index, question)
+        row = next(r for c, r in zip(candidates, rows, strict=True) if quoted(index, c).startswith("Fifty"))
+        return row["states_time"], row["states_count"]
+
+    assert cues("When did the experts meet?") == (1, 1)
+    assert cues("How many experts met in 1994?") == (0, 1)
+    assert cues("When did the 50 experts meet?") == (1, 1)  # 'Fifty' is a word, not the digits
+
+
 def test_a_sentence_two_passages_share_is_one_candidate_in_the_higher_ranked_passage() -> None:
     shared = small_index(OGATA_TEXT, overlap_sentences=1)
     assert len({c.first_sentence for c in shared.chunks}) > 1
@@ -100,6 +113,8 @@ def test_a_sentence_two_passages_share_is_one_candidate_in_the_higher_ranked_pas
         ("how many people attended", "count"),
         ("In what year did Sen win the prize?", "when"),
         ("When was the Commission founded?", "when"),
+        ("When B cells begin to replicate, what do their offspring become?", "what"),
+        ("When a cell is infected it is trapped in what vesicle", "what"),
         ("Who chaired the Network after Canada?", "who"),
         ("What does human security mean?", "define"),
         ("How is freedom from fear defined?", "define"),

@@ -16,9 +16,10 @@ QUESTION = "What did participants say about funding and political will?"
 
 def test_ask_response_has_the_contract_shape(client: TestClient) -> None:
     body = client.post("/ask", json={"question": QUESTION, "top_k": 3}).json()
-    assert set(body) == {"question", "answer", "unknown_terms", "passages", "filters", "took_ms"}
+    assert set(body) == {"question", "answer", "unknown_terms", "reason", "passages", "filters", "took_ms"}
     assert body["question"] == QUESTION and body["took_ms"] > 0
     assert body["unknown_terms"] == [] and body["filters"] is None  # no filters asked for
+    assert body["reason"] is None  # there is an answer
     assert len(body["passages"]) == 3
     for p in body["passages"]:
         assert set(p) == {"text", "score", "citation"}
@@ -44,7 +45,7 @@ def test_refusing_questions_about_what_no_text_mentions_says_what(settings: Sett
     with TestClient(create_app(strict)) as c:
         body = c.post("/ask", json={"question": "What does NATO mean by climate security?"}).json()
     assert body["answer"] is None
-    assert body["unknown_terms"] == ["NATO"]
+    assert body["unknown_terms"] == ["NATO"] and body["reason"] == "unknown_terms"
     assert body["passages"]
 
 

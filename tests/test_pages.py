@@ -45,6 +45,11 @@ def test_no_answer_says_which_name_the_texts_never_mention(client: TestClient) -
     assert "do not answer this question" in html and "never mention" not in html
 
 
+def test_no_answer_to_a_figure_the_texts_never_give_says_so(client: TestClient) -> None:
+    html = client.get("/?q=how+many+staff+does+jica+employ").text
+    assert "do not answer this question: the passages closest to it give no figure or date" in html
+
+
 def test_document_view_marks_the_cited_range(client: TestClient) -> None:
     text = client.get(f"/documents/{DOC}").json()["text"]
     start = text.index("She also identified")

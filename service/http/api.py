@@ -144,6 +144,7 @@ def answer_question(
         question=result.question,
         answer=to_answer(index, result.hits, result.outcome),
         unknown_terms=result.unknown_terms,
+        reason=result.reason,
         passages=to_passages(request, index, result.hits),
         filters=summarise(selection) if selection is not None else None,
         took_ms=elapsed_ms(started),

@@ -188,6 +188,12 @@ class AskResponse(BaseModel):
         description="When answer is null: names or numbers in the question that no indexed text "
         "mentions ('NATO', '2022'), a likely reason the texts do not answer it.",
     )
+    reason: str | None = Field(
+        None,
+        description="When answer is null, why: 'unmet_type' (the question asks for a number or a "
+        "time and the best answer states none), 'unlikely' (the best answer's calibrated "
+        "probability is under the threshold), 'unknown_terms' or 'no_passages'.",
+    )
     passages: list[Passage]
     filters: FilterSummary | None = Field(
         None, description="What the request's filters selected, if it had any."
@@ -214,7 +220,8 @@ class DocumentAnswer(BaseModel):
         "or null: the document does not address the question."
     )
     reason: str | None = Field(
-        None, description="Why there is no answer: 'unknown_terms', 'unlikely' or 'no_passages'."
+        None,
+        description="Why there is no answer: 'unknown_terms', 'unmet_type', 'unlikely' or 'no_passages'.",
     )
     passages: list[Passage] = Field(description="The document's top passages for the question, best first.")
 

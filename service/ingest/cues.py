@@ -12,15 +12,19 @@ _NUMBER = re.compile(
     r"hundred|thousand|million|billion|dozen|half|twice|once|annual|yearly|century|decade)s?\b",
     re.I,
 )
+# A year or a decade from 1000 on: 1313, 1999, 2000s. Formal prose writes a count that large
+# with a separator ('1,500 troops'), a year never. An era's year: '430 BC', 'AD 70'.
+_YEAR = r"\b(1\d{3}|20\d\d)s?\b"
+_ERA = r"\b\d{1,4} ?(BC|BCE|AD|CE)\b|\b(AD|CE) ?\d{1,4}\b"
 # Numbers that count nothing: years, dates, names and ordinals with digits ('G8', '21st').
-_YEAR = r"\b(1[89]\d\d|20\d\d)s?\b"  # a year or a decade: 1999, 2000s
 _YEAR_OR_DATE = re.compile(
-    _YEAR + r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    _YEAR + "|" + _ERA + r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
     r"|\b[a-z]+\d\w*|\b\d+(st|nd|rd|th)\b",
     re.I,
 )
+# A time: a year, a month, a century or a decade.
 _TIME = re.compile(
-    _YEAR + r"|\b(January|February|March|April|May|June|July|August|September|"
+    _YEAR + "|" + _ERA + r"|\b(January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\b|\b(century|decade)\b"
 )
 # A capitalised number word past a sentence's start is part of a name ('Delivering as One').
@@ -47,7 +51,7 @@ def states_count(sentence: str) -> bool:
 
 
 def states_time(sentence: str) -> bool:
-    """True if ``sentence`` states a time: a year, a month or a century."""
+    """True if ``sentence`` states a time: a year (1000 on, or BC/AD), a month or a century."""
     return bool(_TIME.search(sentence))
 
 
@@ -65,3 +69,19 @@ def gives_reason(sentence: str) -> bool:
 def capitalised_words(sentence: str) -> frozenset[str]:
     """The lower-cased capitalised words past a sentence's start: the names it uses."""
     return frozenset(w.lower() for w in _CAPITALISED.findall(sentence))
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> frozenset[str]:
+    """The numbers written in digits in ``text`` ('17', '1,000', '2010')."""
+    return frozenset(_DIGITS.findall(text))
+
+
+def without_numbers(sentence: str, numbers: frozenset[str]) -> str:
+    """``sentence`` with these numbers blanked: a number the question already states ('How
+    many of the 17 goals …') is not what it asks for, so it must not count as an answer."""
+    if not numbers:
+        return sentence
+    return _DIGITS.sub(lambda m: " " if m.group() in numbers else m.group(), sentence)

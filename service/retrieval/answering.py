@@ -21,6 +21,7 @@ import numpy as np
 
 from service.analysis import analyze
 from service.facts import Flag
+from service.ingest.cues import numbers_in, states_count, states_number, states_time, without_numbers
 from service.models.answer_model import FEATURES, QUESTION_TYPES
 from service.retrieval.lexical import overlap, salient_terms
 from service.store import IndexData
@@ -37,19 +38,28 @@ _COUNT_QUESTION = re.compile(
     re.I,
 )
 _TIME_QUESTION = re.compile(r"\b(what|which|in what) (year|date|month|decade|century)\b", re.I)
+# 'When' that opens a clause ('When a cell is infected, what …'), not a question: no
+# auxiliary verb follows it.
+_WHEN_CLAUSE = re.compile(
+    r"when\b(?!\s+(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|might|must)\b)",
+    re.I,
+)
 _YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 
 
 def question_type(question: str) -> str:
     """The kind of answer a question asks for, from its wording: one of ``QUESTION_TYPES``
-    (the first question word decides: 'Who decided when …' asks who)."""
+    (the first question word decides: 'Who decided when …' asks who; a 'when' that opens a
+    clause does not: 'When a cell is infected, what …' asks what)."""
     if _DEFINE_QUESTION.search(question):
         return "define"
     if _TIME_QUESTION.search(question):
         return "when"
-    match = _WH.search(question)
-    if match:
-        kind = next(name for name, value in match.groupdict().items() if value)
+    matches = list(_WH.finditer(question))
+    if matches and len(matches) > 1 and _WHEN_CLAUSE.match(question, matches[0].start()):
+        matches = matches[1:]  # 'When B cells begin to replicate, what do …' asks what
+    if matches:
+        kind = next(name for name, value in matches[0].groupdict().items() if value)
         return "count" if kind == "what" and _COUNT_QUESTION.search(question) else kind
     return "yesno" if _YES_NO.match(question) else "other"
 
@@ -195,6 +205,15 @@ def candidate_features(
     names = list(dict.fromkeys(salient_terms(question)))
     question_words = {w.lower() for w in re.findall(r"\w+", question)}
     asks = question_type(question)
+    stated = numbers_in(question)
+
+    def answer_cues(row: int, info: SentenceInfo) -> tuple[bool, bool, bool]:
+        """Whether the sentence states a count, a time, a number, the question's own numbers
+        aside ('How many of the 17 goals …' is not answered by '17 goals')."""
+        if stated and (info.states_count or info.states_time or info.states_number):
+            text = without_numbers(index.sentence_text(row), stated)
+            return states_count(text), states_time(text), states_number(text)
+        return info.states_count, info.states_time, info.states_number
 
     sims = np.array([sims_around[r] for r in rows], dtype=np.float64)
     overlaps = np.array([overlap(weights, info.words) for info in infos])
@@ -247,6 +266,7 @@ def candidate_features(
             unmatched_doc = sum(not in_document(chunk.document_id, t) for t in names) / len(names)
             unmatched_passage = sum(not (ids & passage_forms[chunk_id]) for ids in name_ids) / len(names)
         span = chunk.last_sentence - chunk.first_sentence
+        says_count, says_time, says_number = answer_cues(row, info)
         values = {
             "sim": sims[i],
             "prev_sim": prev_sim,
@@ -266,9 +286,9 @@ def candidate_features(
             "new_names": len(info.capitalised - question_words),
             "gives_reason": info.gives_reason,
             "gives_definition": info.gives_definition,
-            "states_count": info.states_count,
-            "states_time": info.states_time,
-            "states_number": info.states_number,
+            "states_count": says_count,
+            "states_time": says_time,
+            "states_number": says_number,
             "refers_back": info.head != row,
             "context_sim": sims_around[info.head],
             "context_overlap": overlap(weights, info.words | info.borrowed),

@@ -39,16 +39,17 @@ class Answer:
     score: float  # calibrated probability that this is a right answer
 
 
-AbstentionReason = Literal["unknown_terms", "unlikely", "no_passages"]
+AbstentionReason = Literal["unknown_terms", "unmet_type", "unlikely", "no_passages"]
 
 
 @dataclass(frozen=True)
 class Abstention:
     """Why there is no answer: names no passage mentions, refused outright (``unknown_terms``:
     for one document of a comparison, or for the index when ``abstain_on_unknown_terms`` is
-    set), a best answer whose calibrated probability is under the threshold (``unlikely``;
-    ``terms`` still lists the names no passage mentions), or nothing to answer from
-    (``no_passages``)."""
+    set), a best answer that states no number or time when the question asks for one
+    (``unmet_type``), a best answer whose calibrated probability is under the threshold
+    (``unlikely``; ``terms`` still lists the names no passage mentions), or nothing to answer
+    from (``no_passages``)."""
 
     reason: AbstentionReason
     terms: tuple[str, ...] = ()
@@ -71,6 +72,12 @@ class SearchResult:
         """Names the corpus never mentions, when there is no answer; else empty."""
         o = self.outcome
         return list(o.terms) if isinstance(o, Abstention) else []
+
+    @property
+    def reason(self) -> AbstentionReason | None:
+        """Why there is no answer (``Abstention``), or None when there is one."""
+        o = self.outcome
+        return o.reason if isinstance(o, Abstention) else None
 
 
 class Stopwatch:
@@ -265,6 +272,8 @@ class Searcher:
         best = candidates[int(np.argmax(probabilities))]
         score = self.answer_model.answer_probability(probabilities, matrix)
         threshold = self.answer_model.threshold if s.abstain_threshold is None else s.abstain_threshold
+        if threshold > 0.0 and self.answer_model.leaves_type_unmet(probabilities, matrix):
+            return hits, Abstention("unmet_type", tuple(unknown), score=score)
         if score < threshold:
             return hits, Abstention("unlikely", tuple(unknown), score=score)
         return hits, Answer(passage=order.index(best.passage), start=best.start, end=best.end, score=score)
