@@ -119,9 +119,10 @@ CALIBRATE_ON: tuple[str, ...] = ("validation", "human-security", OFF_TOPIC_TRAIN
 #: The threshold keeps false-abstain within bounds on each: the validation articles, the
 #: development questions (out of fold) and the project's own set.
 THRESHOLD_ON = ("validation", "human-security", "own set")
-#: Abstain when the best candidate states no number or time the question asks for, whatever its
+#: Abstain when the best candidate states no count or time the question asks for, whatever its
 #: probability (``AnswerModel.refuse_unmet_type``): out of fold on the development questions it
-#: refused many more unanswerable questions at the same false-abstain (BENCHMARKS.md, eighth session).
+#: refused 0.400 of the unanswerable ones instead of 0.057, at a lower false-abstain
+#: (BENCHMARKS.md, eighth session).
 REFUSE_UNMET_TYPE = True
 AUGMENT_COPIES = 1  # word-dropped copies of each training question
 OFF_TOPIC_EVERY = 2  # every 2nd question of a split, asked of the human-security texts
@@ -270,7 +271,7 @@ def probabilities(model: Any, data: Questions, i: int, reading: Reading | None) 
 class Scored:
     """Per question: the calibration inputs, whether the best candidate is right, whether the
     question is answerable, whether the unknown-names check refuses it, and whether its best
-    candidate states no number or time that it asks for (``unmet_type``)."""
+    candidate states no count or time that it asks for (``unmet_type``)."""
 
     inputs: np.ndarray
     right: np.ndarray

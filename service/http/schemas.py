@@ -190,7 +190,7 @@ class AskResponse(BaseModel):
     )
     reason: str | None = Field(
         None,
-        description="When answer is null, why: 'unmet_type' (the question asks for a number or a "
+        description="When answer is null, why: 'unmet_type' (the question asks for a count or a "
         "time and the best answer states none), 'unlikely' (the best answer's calibrated "
         "probability is under the threshold), 'unknown_terms' or 'no_passages'.",
     )

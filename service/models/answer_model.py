@@ -163,7 +163,7 @@ class AnswerModel:
     reader: AnswerReader | None = None
     read_top: int = 0  # how many of its best candidates the reader reads
     read_weight: float = 0.0  # the reader's logit's weight beside the model's
-    # Abstain when the best candidate states no number or time that the question asks for
+    # Abstain when the best candidate states no count or time that the question asks for
     # (``unmet_type``), whatever its probability: set by training when that earned its place.
     refuse_unmet_type: bool = False
 
@@ -232,9 +232,10 @@ class AnswerModel:
 
     def leaves_type_unmet(self, probabilities: np.ndarray, matrix: np.ndarray) -> bool:
         """True when this model refuses the best candidate because the question asks for a
-        number or a time it does not state (``unmet_type``). On the development questions, out of
-        fold, a best candidate like that was right for 1 in 6 answerable questions and stood for
-        a third of the unanswerable ones' answers (BENCHMARKS.md, eighth session)."""
+        count or a time it does not state (``unmet_type``). Such a best candidate is seldom
+        right, and it is what most near-domain questions the texts cannot answer get: refusing
+        it raised abstention on the unanswerable development questions, out of fold, from 0.057
+        to 0.400 at a lower false-abstain (BENCHMARKS.md, eighth session)."""
         if not self.refuse_unmet_type or not len(probabilities):
             return False
         return bool(unmet_type(matrix[int(np.argmax(probabilities))]))

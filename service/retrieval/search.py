@@ -46,7 +46,7 @@ AbstentionReason = Literal["unknown_terms", "unmet_type", "unlikely", "no_passag
 class Abstention:
     """Why there is no answer: names no passage mentions, refused outright (``unknown_terms``:
     for one document of a comparison, or for the index when ``abstain_on_unknown_terms`` is
-    set), a best answer that states no number or time when the question asks for one
+    set), a best answer that states no count or time when the question asks for one
     (``unmet_type``), a best answer whose calibrated probability is under the threshold
     (``unlikely``; ``terms`` still lists the names no passage mentions), or nothing to answer
     from (``no_passages``)."""
