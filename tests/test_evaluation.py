@@ -106,6 +106,11 @@ def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dic
             searcher.index, searcher.embedder, searcher.settings.model_copy(update=update), answer_model
         )
         figures[label] = summarize(run(answerable, in_process(other, "hybrid")))
+    # The refusal is about unanswerable questions too, so this row runs on all of them.
+    unrefusing = Searcher(
+        searcher.index, searcher.embedder, searcher.settings, replace(model, refuse_unmet_type=False)
+    )
+    figures["without the unmet-type refusal"] = summarize(run(items, in_process(unrefusing, "hybrid")))
     figures["as first ranked"] = summarize(run(answerable, first_ranking(searcher)))
     unsorted = Searcher(
         searcher.index,
@@ -161,15 +166,24 @@ def test_reordering_the_top_passages_by_their_best_answer_earns_its_place(
     assert squad_figures["hybrid"]["hit@1"] > squad_figures["as first ranked"]["hit@1"]
 
 
-def test_the_answer_reader_costs_these_articles_at_most_a_point(
+def test_the_answer_reader_picks_more_right_answers(squad_figures: dict[str, dict[str, float]]) -> None:
+    # Answering every question, the reader reading the answer model's two best picks the right
+    # sentence more often here (0.897 -> 0.904, never trained on these articles) and on the
+    # human-security questions out of fold (0.562 -> 0.593 with abstention; BENCHMARKS.md,
+    # eighth session).
+    with_reader = squad_figures["answering all, with the reader"]["answer_acc"]
+    assert with_reader > squad_figures["answering all, without the reader"]["answer_acc"]
+
+
+def test_refusing_an_answer_that_lacks_the_count_or_time_asked_for_refuses_more_unanswerable_questions(
     squad_figures: dict[str, dict[str, float]],
 ) -> None:
-    # The reader earns its place on the human-security questions (out of fold, where the
-    # training script's ablation measures it: right answers 0.555 -> 0.600, abstention 0.076 ->
-    # 0.114, reading three; BENCHMARKS.md, sixth session). On these articles the answer model
-    # alone already picks about as well, so here it must only not cost more than a point.
-    with_reader = squad_figures["answering all, with the reader"]["answer_acc"]
-    assert with_reader >= squad_figures["answering all, without the reader"]["answer_acc"] - 0.01
+    # Out of fold on the human-security development questions the refusal took abstention from
+    # 0.057 to 0.400 (BENCHMARKS.md, eighth session); on these articles, never trained on, it
+    # must refuse more unanswerable questions and cost at most a point of right answers.
+    without = squad_figures["without the unmet-type refusal"]
+    assert squad_figures["hybrid"]["abstain_unans"] > without["abstain_unans"]
+    assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"] - 0.01
 
 
 def test_the_unknown_names_rule_stays_off_where_it_would_lose_answers(
