@@ -40,6 +40,7 @@ FOUNDATION = (
     "manifest",
     "vector_index",
     "analysis",
+    "cues",
     "facts",
 )
 

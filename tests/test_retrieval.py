@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.analysis import analyze
 from service.config import ROOT, Settings
-from service.ingest.cues import gives_definition, states_count, states_number, states_time
+from service.cues import gives_definition, states_count, states_number, states_time
 from service.runtime import Runtime
 from tests.support import DATA, read_jsonl
 

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from service.config import Settings
+from service.http.shedding import RETRY_AFTER_SECONDS
 
 MAX_QUEUED = 8  # waiting for a replica, deployment-wide; past it Serve answers 503
 ONGOING_PER_LIMIT = 4  # requests Serve hands a replica, per request its app works on
@@ -93,11 +94,13 @@ def application(
     scale: Scale = Scale(),
     max_queued: int = MAX_QUEUED,
     cpus_per_replica: float = 1.0,
+    ongoing_per_limit: int = ONGOING_PER_LIMIT,
 ) -> Any:
     """The Ray Serve application: one deployment whose replicas each run ``create_app()``. A
     replica works on as many requests at once as its app's load shedder lets in
     (``settings.max_in_flight``)."""
     from ray import serve
+    from ray.serve.config import BackpressureConfig
 
     env = _settings_environment(settings)
 
@@ -111,8 +114,10 @@ def application(
 
     deployment = serve.deployment(
         name="hsqa",
-        max_ongoing_requests=ONGOING_PER_LIMIT * settings.max_in_flight,
+        max_ongoing_requests=ongoing_per_limit * settings.max_in_flight,
         max_queued_requests=max_queued,
+        # Serve's own 503s, past its queue, say when to come back as the app's do.
+        backpressure_config=BackpressureConfig(retry_after_s=RETRY_AFTER_SECONDS),
         ray_actor_options={"num_cpus": cpus_per_replica},
         **scale.options(),
     )(serve.ingress(build)())

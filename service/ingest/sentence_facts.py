@@ -15,8 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from service.analysis import analyze, written_forms
-from service.facts import Facts, Flag, Ragged, Vocabulary
-from service.ingest.cues import (
+from service.cues import (
     capitalised_words,
     gives_definition,
     gives_reason,
@@ -24,6 +23,7 @@ from service.ingest.cues import (
     states_number,
     states_time,
 )
+from service.facts import Facts, Flag, Ragged, Vocabulary
 from service.records import ChunkRecord, Document
 
 # How far back a sentence opening with a pronoun ('She also identified…') looks for what it means.

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.analysis import analyze
+from service.cues import numbers_in, states_count, states_number, states_time, without_numbers
 from service.facts import Flag
-from service.ingest.cues import numbers_in, states_count, states_number, states_time, without_numbers
 from service.models.answer_model import FEATURES, QUESTION_TYPES
 from service.retrieval.lexical import overlap, salient_terms
 from service.store import IndexData

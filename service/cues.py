@@ -1,6 +1,9 @@
 """What kind of information a sentence gives: counts, times, definitions, reasons, names.
-Plain text cues, no model: the answer model (``service.retrieval.answering``) reads them as features
-and learns how much each matters; none of them rules a sentence in or out by itself.
+Plain text cues, no model. The index stores them per sentence at build time
+(``service.ingest.sentence_facts``); the answer stage (``service.retrieval.answering``) reads
+them as features the answer model weighs, and reads the count and time cues again without the
+question's own numbers. One rule stands on them: a best answer that states no count or time a
+question asks for is refused (``AnswerModel.leaves_type_unmet``).
 """
 
 from __future__ import annotations
