@@ -193,6 +193,19 @@ class Settings(BaseSettings):
         "are never refused). Measured on 2 cores: 256 simultaneous requests, p99 of the 200s 0.64 s "
         "at 4, 0.8-1.0 s at 8, 3.4 s at 32 (BENCHMARKS.md).",
     )
+    serve_ongoing_per_limit: int = Field(
+        4,
+        ge=1,
+        description="Ray Serve (hsqa-serve --ray): requests Serve hands one replica, per request its "
+        "app admits (max_in_flight). Above 1 the app's shedder refuses the excess; at 1 Serve's "
+        "router does, which costs less in a burst (BENCHMARKS.md, eighth session).",
+    )
+    serve_max_queued: int = Field(
+        8,
+        ge=1,
+        description="Ray Serve: requests waiting for a replica, deployment-wide; past it Serve "
+        "answers 503 with Retry-After at once.",
+    )
 
     batch_max_size: int = Field(
         16,

@@ -10,13 +10,13 @@ Batching: concurrent questions on one replica are embedded together by ``@serve.
 (``serve_batched``), with the plain server's settings ``HSQA_BATCH_MAX_SIZE`` and
 ``HSQA_BATCH_MAX_WAIT_MS``.
 
-Overload: Serve hands a replica up to ``ONGOING_PER_LIMIT`` times the app's own limit
-(``HSQA_MAX_IN_FLIGHT``), so that the app's load shedder, not Serve's queue, meets a burst: it
-answers the excess 503 with ``Retry-After`` at once, as the plain server does. Serve queues at
-most ``MAX_QUEUED`` more deployment-wide as a backstop (its own 503s carry no Retry-After).
-Measured with a 256-client burst on 2 cores (BENCHMARKS.md): with Serve's queue doing the
-shedding (64 queued, ongoing = the app's limit) the 200s' p99 was 7 s and no 503 had a
-Retry-After; with the app shedding, 1.6-2.5 s and most 503s carry it.
+Overload: Serve hands a replica up to ``HSQA_SERVE_ONGOING_PER_LIMIT`` times the app's own
+limit (``HSQA_MAX_IN_FLIGHT``) and queues at most ``HSQA_SERVE_MAX_QUEUED`` more
+deployment-wide; past that its router answers 503 with ``Retry-After`` at once, as the app's
+shedder does for the excess a replica was handed. Measured with a 256-client burst on 2 cores
+(BENCHMARKS.md, eighth session): the default (4 × 8 ongoing, 8 queued) keeps the 200s' p99 at
+2.8 s; a replica admitting 2 with Serve refusing the rest (``HSQA_MAX_IN_FLIGHT=2``,
+``HSQA_SERVE_ONGOING_PER_LIMIT=1``, ``HSQA_SERVE_MAX_QUEUED=1``) at 0.9 s, for fewer 200s.
 
 Needs the ``cluster`` extra (``pip install 'hsqa[cluster]'``). Every node must see the index
 folder: a shared file system, or the same path on each node.
@@ -33,9 +33,6 @@ import numpy as np
 
 from service.config import Settings
 from service.http.shedding import RETRY_AFTER_SECONDS
-
-MAX_QUEUED = 8  # waiting for a replica, deployment-wide; past it Serve answers 503
-ONGOING_PER_LIMIT = 4  # requests Serve hands a replica, per request its app works on
 
 
 @dataclass(frozen=True)
@@ -89,13 +86,7 @@ def serve_batched(app: Any, settings: Settings) -> Any:
     return embed
 
 
-def application(
-    settings: Settings,
-    scale: Scale = Scale(),
-    max_queued: int = MAX_QUEUED,
-    cpus_per_replica: float = 1.0,
-    ongoing_per_limit: int = ONGOING_PER_LIMIT,
-) -> Any:
+def application(settings: Settings, scale: Scale = Scale(), cpus_per_replica: float = 1.0) -> Any:
     """The Ray Serve application: one deployment whose replicas each run ``create_app()``. A
     replica works on as many requests at once as its app's load shedder lets in
     (``settings.max_in_flight``)."""
@@ -114,8 +105,8 @@ def application(
 
     deployment = serve.deployment(
         name="hsqa",
-        max_ongoing_requests=ongoing_per_limit * settings.max_in_flight,
-        max_queued_requests=max_queued,
+        max_ongoing_requests=settings.serve_ongoing_per_limit * settings.max_in_flight,
+        max_queued_requests=settings.serve_max_queued,
         # Serve's own 503s, past its queue, say when to come back as the app's do.
         backpressure_config=BackpressureConfig(retry_after_s=RETRY_AFTER_SECONDS),
         ray_actor_options={"num_cpus": cpus_per_replica},
