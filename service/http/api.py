@@ -350,13 +350,19 @@ def health(request: Request) -> Health:
 
 
 def describe(rt: Runtime) -> str | None:
-    """The answer model's name, the reader it consults and the abstention threshold in force."""
+    """The answer model's name, the abstention threshold in force, whether it refuses an answer
+    that lacks the count or time asked for, and the reader it consults."""
     model = rt.answer_model
     if model is None:
         return None
     threshold = model.threshold if rt.settings.abstain_threshold is None else rt.settings.abstain_threshold
+    refusal = (
+        ", refusing an answer without the count or time asked for"
+        if threshold > 0 and model.refuse_unmet_type
+        else ""
+    )
     reader = f", reading the best {model.read_top} with {model.reader.name}" if model.reader else ""
-    return f"{model.name} (threshold {threshold:.3f}{reader})"
+    return f"{model.name} (threshold {threshold:.3f}{refusal}{reader})"
 
 
 @router.get("/ready", response_model=Health, responses=ERROR_RESPONSES, tags=["operations"])

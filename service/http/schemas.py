@@ -305,7 +305,9 @@ class Health(BaseModel):
     query_encoder: str = Field("torch", description="'onnx' or 'torch': what embeds questions.")
     reranker: str | None = Field(None, description="The cross-encoder reordering passages, if one is set.")
     answer_model: str | None = Field(
-        None, description="The learned answer model choosing answers and abstaining (its name and threshold)."
+        None,
+        description="The learned answer model choosing answers and abstaining: its name, threshold, "
+        "whether it refuses an answer without the count or time asked for, and its reader.",
     )
     index_built_at: str | None
     index_error: str | None = None
