@@ -95,7 +95,8 @@ def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dic
     # ranking or answers, which only answerable questions tell, so they run on those (457 of
     # 944), and a row that can only change some questions' outcomes asks only those again
     # (this module is the slowest in the suite).
-    answerable = [q for q in items if q["answers"]]
+    asked = [i for i, q in enumerate(items) if q["answers"]]
+    answerable = [items[i] for i in asked]
     hybrid = run(items, in_process(searcher, "hybrid"))
     figures = {"hybrid": summarize(hybrid)}
     figures |= {mode: summarize(run(answerable, in_process(searcher, mode))) for mode in ("dense", "bm25")}
@@ -113,7 +114,6 @@ def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dic
             outcomes[i] = outcome
         return outcomes
 
-    asked = [i for i, q in enumerate(items) if q["answers"]]
     # The rule refuses only a question naming what no passage mentions; answering all changes
     # only the questions the service refused; without the reader every choice may change.
     named = [i for i in asked if searcher.unknown_terms(items[i]["question"])]
