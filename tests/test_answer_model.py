@@ -161,8 +161,10 @@ def test_a_model_that_refuses_an_unmet_type_judges_its_best_candidate_only(
     for name in states:
         rows[0, FEATURES.index(name)] = 1
     model = AnswerModel("m", None, (0.0,), 0.5, {}, refuse_unmet_type=refuses)
-    assert model.leaves_type_unmet(np.array([0.8, 0.3]), rows) is refused
-    assert model.leaves_type_unmet(np.zeros(0), rows[:0]) is False
+    assert model.leaves_type_unmet(np.array([0.8, 0.3]), rows, model.threshold) is refused
+    assert model.leaves_type_unmet(np.zeros(0), rows[:0], model.threshold) is False
+    # A threshold of 0 answers every question with a candidate: no refusal either.
+    assert model.leaves_type_unmet(np.array([0.8, 0.3]), rows, model.threshold_for(0.0)) is False
 
 
 def test_a_reader_that_reads_nothing_changes_nothing() -> None:

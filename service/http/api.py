@@ -355,10 +355,10 @@ def describe(rt: Runtime) -> str | None:
     model = rt.answer_model
     if model is None:
         return None
-    threshold = model.threshold if rt.settings.abstain_threshold is None else rt.settings.abstain_threshold
+    threshold = model.threshold_for(rt.settings.abstain_threshold)
     refusal = (
         ", refusing an answer without the count or time asked for"
-        if threshold > 0 and model.refuse_unmet_type
+        if model.refuses_unmet_type_at(threshold)
         else ""
     )
     reader = f", reading the best {model.read_top} with {model.reader.name}" if model.reader else ""

@@ -230,12 +230,23 @@ class AnswerModel:
             return 0.0
         return float(calibrated(self.calibration, calibration_inputs(probabilities, matrix)))
 
-    def leaves_type_unmet(self, probabilities: np.ndarray, matrix: np.ndarray) -> bool:
-        """True when this model refuses the best candidate because the question asks for a
-        count or a time it does not state (``unmet_type``). Such a best candidate is seldom
-        right, and it is what most near-domain questions the texts cannot answer get: refusing
-        it raised abstention on the unanswerable development questions, out of fold, from 0.057
-        to 0.400 at a lower false-abstain (BENCHMARKS.md, eighth session)."""
-        if not self.refuse_unmet_type or not len(probabilities):
+    def threshold_for(self, override: float | None) -> float:
+        """The abstention threshold in force: ``override`` (``HSQA_ABSTAIN_THRESHOLD``) if set,
+        else the model's own."""
+        return self.threshold if override is None else override
+
+    def refuses_unmet_type_at(self, threshold: float) -> bool:
+        """Whether the unmet-type refusal is in force at ``threshold``: a threshold of 0 means
+        answer every question that has a candidate, so it is off there."""
+        return self.refuse_unmet_type and threshold > 0.0
+
+    def leaves_type_unmet(self, probabilities: np.ndarray, matrix: np.ndarray, threshold: float) -> bool:
+        """True when this model, at ``threshold``, refuses the best candidate because the
+        question asks for a count or a time it does not state (``unmet_type``). Such a best
+        candidate is seldom right, and it is what most near-domain questions the texts cannot
+        answer get: refusing it raised abstention on the unanswerable development questions,
+        out of fold, from 0.057 to 0.400 at a lower false-abstain (BENCHMARKS.md, eighth
+        session)."""
+        if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
         return bool(unmet_type(matrix[int(np.argmax(probabilities))]))

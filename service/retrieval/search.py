@@ -271,8 +271,8 @@ class Searcher:
             hits = [hits[i] for i in order]
         best = candidates[int(np.argmax(probabilities))]
         score = self.answer_model.answer_probability(probabilities, matrix)
-        threshold = self.answer_model.threshold if s.abstain_threshold is None else s.abstain_threshold
-        if threshold > 0.0 and self.answer_model.leaves_type_unmet(probabilities, matrix):
+        threshold = self.answer_model.threshold_for(s.abstain_threshold)
+        if self.answer_model.leaves_type_unmet(probabilities, matrix, threshold):
             return hits, Abstention("unmet_type", tuple(unknown), score=score)
         if score < threshold:
             return hits, Abstention("unlikely", tuple(unknown), score=score)
