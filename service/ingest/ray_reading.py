@@ -2,7 +2,7 @@
 stages as a Ray Data job, a task per batch of files on whichever node has a free CPU.
 
 Each task reads its files from the corpus folder (so every node must see it: a shared file
-system) with the plain build's own ``read_document`` and ``chunk_text``, so a Ray build's
+system) with the plain build's own ``read_document`` and ``chunk_document``, so a Ray build's
 passages and sentences are the plain build's. What decides the index stays on the driver, in
 file-name order: which file keeps an id two files share, and what is skipped and why. Reading
 every file runs here even when the embedding cache holds its vectors: a build must know every
