@@ -30,7 +30,7 @@ ITEMS = load_questions(QUESTIONS)
     [
         "questions.jsonl",
         *(f"dev{n}.jsonl" for n in ("", "-2", "-3", "-4")),
-        *(f"untouched{n}.jsonl" for n in ("", "-2", "-3", "-4", "-5")),
+        *(f"untouched{n}.jsonl" for n in ("", "-2", "-3", "-4", "-5", "-6")),
     ],
 )
 def test_every_answer_string_occurs_in_the_corpus(name: str) -> None:
