@@ -23,6 +23,7 @@ from service.models.answer_model import (
     META_FILE,
     MODEL_FILE,
     AnswerModel,
+    candidate_scores,
     reread,
     unmet_type,
 )
@@ -68,6 +69,24 @@ def test_probabilities_rise_with_the_evidence() -> None:
     p = model.candidate_probabilities(close)
     assert p[0] > p[1]
     assert 0.0 <= model.answer_probability(p, close) <= 1.0
+
+
+@pytest.mark.parametrize("objective", ["binary", "lambdarank"])
+def test_candidate_scores_keep_a_classifiers_probability_and_a_rankers_order(objective: str) -> None:
+    import lightgbm
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = (x[:, 0] + 0.3 * rng.normal(size=400) > 0.5).astype(float)
+    params = {"objective": objective, "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5}
+    booster = lightgbm.train(
+        params, lightgbm.Dataset(x, y, group=[20] * 20 if objective != "binary" else None), 20
+    )
+    scores = candidate_scores(booster, x[:10])
+    assert np.all((scores > 0) & (scores < 1))
+    assert list(np.argsort(scores)) == list(np.argsort(booster.predict(x[:10], raw_score=True)))
+    if objective == "binary":
+        assert np.allclose(scores, booster.predict(x[:10]))
 
 
 @pytest.mark.parametrize(("threshold", "answered"), [(0.0, True), (1.0, False)])

@@ -1,4 +1,4 @@
-"""The learned answer stage: a gradient-boosted model that scores candidate sentences, and a
+"""The learned answer stage: a gradient-boosted ranker that scores candidate sentences, and a
 calibration that turns the best candidate's score into the probability that it is a right
 answer. Trained by ``scripts/train_answer_model.py`` on SQuAD 2.0 questions (CC BY-SA 4.0;
 see the model card beside the artifact); loaded once per process, offline.
@@ -105,6 +105,15 @@ def _logit(p: np.ndarray | float) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def candidate_scores(booster: Any, matrix: np.ndarray) -> np.ndarray:
+    """Each candidate's score in (0, 1): the booster's raw score squashed by the logistic
+    function. For a ranking objective (the bundled model's) the raw score only orders one
+    question's candidates, and the calibration makes a probability of the best one's; for a
+    binary one this is its probability. Either way ``reread`` adds the reader's logit to it."""
+    raw = np.asarray(booster.predict(matrix, raw_score=True, num_threads=1), dtype=np.float64)
+    return np.asarray(1 / (1 + np.exp(-raw)))
+
+
 def calibration_inputs(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """What the calibration reads of one question's candidates (``CALIBRATION_INPUTS``)."""
     best = int(np.argmax(probabilities))
@@ -209,11 +218,12 @@ class AnswerModel:
     def candidate_probabilities(
         self, matrix: np.ndarray, question: str | None = None, text_of: Callable[[int], str] | None = None
     ) -> np.ndarray:
-        """Probability that each candidate (a row of ``FEATURES``) holds the answer; with the
-        question and each candidate's text (``text_of(i)``), after the reader read the best."""
+        """Each candidate's score (a row of ``FEATURES``; ``candidate_scores``): the higher, the
+        likelier it holds the answer. With the question and each candidate's text
+        (``text_of(i)``), after the reader read the best."""
         if not len(matrix):
             return np.zeros(0)
-        p = np.asarray(self.booster.predict(matrix, num_threads=1), dtype=np.float64)
+        p = candidate_scores(self.booster, matrix)
         if self.reader is None or question is None or text_of is None:
             return p
         reader = self.reader
