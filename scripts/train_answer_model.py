@@ -239,23 +239,31 @@ def document_fold(documents: list[str]) -> Any:
     return group
 
 
-def fit_lightgbm(rows: Rows) -> Any:
-    """The bundled model: LightGBM's lambdarank over each question's candidates."""
+#: The same trees with a binary objective: what the ranker replaced (an ablation row).
+BINARY_PARAMS: dict[str, Any] = {
+    **{k: v for k, v in LGB_PARAMS.items() if not k.startswith("lambdarank")},
+    "objective": "binary",
+}
+
+
+def fit_lightgbm(rows: Rows, params: dict[str, Any] = LGB_PARAMS) -> Any:
+    """The bundled model: LightGBM's lambdarank over each question's candidates (with
+    ``BINARY_PARAMS``, a classifier of each candidate alone)."""
     import lightgbm
 
+    ranking = params["objective"] == "lambdarank"
     dataset = lightgbm.Dataset(
-        rows.x, rows.y, weight=rows.weights, group=rows.sizes, feature_name=list(FEATURES)
+        rows.x,
+        rows.y,
+        weight=rows.weights,
+        group=rows.sizes if ranking else None,
+        feature_name=list(FEATURES),
     )
-    return lightgbm.train(LGB_PARAMS, dataset, ROUNDS)
+    return lightgbm.train(params, dataset, ROUNDS)
 
 
 def fit_binary(rows: Rows) -> Any:
-    """The same trees with a binary objective (what the ranker replaced; an ablation row)."""
-    import lightgbm
-
-    params = {k: v for k, v in LGB_PARAMS.items() if not k.startswith("lambdarank")}
-    dataset = lightgbm.Dataset(rows.x, rows.y, weight=rows.weights, feature_name=list(FEATURES))
-    return lightgbm.train({**params, "objective": "binary"}, dataset, ROUNDS)
+    return fit_lightgbm(rows, BINARY_PARAMS)
 
 
 def fit_logistic(rows: Rows) -> Any:
