@@ -17,7 +17,7 @@ from service.models.embedding import Embedder
 from service.retrieval.answering import question_type
 from service.retrieval.search import Searcher
 from service.runtime import Runtime
-from tests.support import CORPUS
+from tests.support import CORPUS, RememberingEncoder
 from tooling.evaluation import AskFn, Outcome, format_table, in_process, load_questions, run, summarize
 from tooling.squad import load_articles, prepare_index, questions
 
@@ -85,7 +85,8 @@ def squad(
 ) -> tuple[Searcher, list[dict[str, Any]]]:
     articles = load_articles(split="validation")
     settings = prepare_index(articles, tmp_path_factory.mktemp("squad"), onnx=False)
-    return Runtime.start(settings, embedder=embedder).require_searcher(), questions(articles)
+    searcher = Runtime.start(settings, embedder=RememberingEncoder(embedder)).require_searcher()
+    return searcher, questions(articles)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ a JSONL question set, a small index built without the model. Fixtures stay in
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from service.config import ROOT, ChunkingSettings
 from service.ingest.chunking import chunk_text
 from service.ingest.sentence_facts import build_facts
 from service.manifest import Changes, Counts, Manifest, ModelInfo
+from service.models.embedding import Encoder
 from service.records import ChunkRecord, Document
 from service.store import IndexData
 from service.tables import ChunkTable
@@ -90,3 +92,24 @@ def small_index(text: str, title: str = "A small text", overlap_sentences: int =
         facts=build_facts([doc], sentences, chunks, tokens),
         document_order=[doc.id],
     )
+
+
+class RememberingEncoder:
+    """An encoder that embeds each distinct question once. The evaluation tests ask the same
+    questions of several variants of a searcher; embedding is most of each search's time, and
+    a question's vector does not depend on the variant. Passages go to the wrapped encoder."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.model_id, self.dimension = encoder.model_id, encoder.dimension
+        self.max_seq_length, self.runtime = encoder.max_seq_length, encoder.runtime
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.encoder.encode(texts, progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        if text not in self.vectors:
+            self.vectors[text] = self.encoder.encode_query(text)
+            self.vectors[text].flags.writeable = False
+        return self.vectors[text]
