@@ -191,7 +191,7 @@ class Facts:
 
         return cls(
             terms=vocabulary("terms"),
-            document_frequency=np.load(folder / "document_frequency.npy", mmap_mode="r"),
+            document_frequency=mapped_rows(folder / "document_frequency.npy"),
             passages=int(json.loads((folder / "passages.json").read_text())),
             sentence_words=Ragged.load(folder, "sentence_words"),
             chunk_words=Ragged.load(folder, "chunk_words"),

@@ -29,12 +29,15 @@ from service.records import ChunkRecord, Document
 def mapped_rows(path: Path) -> np.ndarray:
     """A .npy file memory-mapped for reading rows here and there. The kernel is told the
     access is random, so reading one row does not map megabytes around it (disks read ahead
-    up to 8 MB here, which made a 1M-passage index's resident pages balloon)."""
+    up to 8 MB here, which made a 1M-passage index's resident pages balloon).
+
+    It comes back as a plain ndarray over the same mapping: indexing a ``np.memmap`` runs
+    Python code on every access, and the answer stage reads a thousand rows per question."""
     array = np.load(path, mmap_mode="r")
     handle = getattr(array, "_mmap", None)  # numpy keeps the mmap object here; absent if empty
     if handle is not None and hasattr(mmap, "MADV_RANDOM"):
         handle.madvise(mmap.MADV_RANDOM)
-    return array
+    return array.view(np.ndarray)  # its base, the memmap, keeps the mapping open
 
 
 CHUNKS_FILE = "chunks.npy"
