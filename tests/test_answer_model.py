@@ -224,7 +224,10 @@ def test_a_candidate_gets_the_same_reading_whatever_is_read_beside_it() -> None:
     assert reader is not None and reader.pool is not None
     answer = "She named three priorities: protection, empowerment and solidarity with people in crisis."
     alone = reader.logits(OGATA, [answer])
-    for beside in ("Ogata.", "A far longer sentence about refugees, camps and the many years she led the agency."):
+    for beside in (
+        "Ogata.",
+        "A far longer sentence about refugees, camps and the many years she led the agency.",
+    ):
         assert reader.logits(OGATA, [beside, answer])[1] == alone[0]
 
 
