@@ -66,10 +66,10 @@ def test_the_indexer_embeds_with_the_export_and_gets_the_torch_vectors(
 def test_int8_questions_are_an_option_that_answers_as_well_and_refuses_a_little_more(
     settings: Settings,
 ) -> None:
-    # The threshold is chosen with full-precision questions. With int8 ones the ranker's answer
-    # model (ninth session) refuses three more of the own set's 62 answerable questions (0.145
-    # against 0.097, over the 0.10 floor) and gets as many right: an option with a cost that
-    # README.md and BENCHMARKS.md state, not a free speed-up.
+    # The threshold is chosen with full-precision questions. With int8 ones the answer model
+    # refuses three more of the own set's 62 answerable questions (0.145 against 0.097, over the
+    # 0.10 floor) and gets as many right or more (0.677 against 0.645, tenth session): an option
+    # with a cost that README.md and BENCHMARKS.md state, not a free speed-up.
     questions = load_questions(ROOT / "eval" / "questions.jsonl")
     full = summarize(run(questions, in_process(Runtime.start(settings).require_searcher(), "hybrid")))
     searcher = Runtime.start(settings.model_copy(update={"query_int8": True})).require_searcher()
