@@ -14,7 +14,9 @@ from service.config import Settings
 from service.http.app import create_app
 from service.ingest.indexer import build_index
 from service.models.embedding import Embedder
-from tests.support import CORPUS
+from service.runtime import Runtime
+from tests.support import CORPUS, OWN_SET
+from tooling.evaluation import in_process, load_questions, run, summarize
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +58,11 @@ def index_dir(tmp_path: Path, built_index: Path) -> Path:
     dest = tmp_path / "index"
     shutil.copytree(built_index / "cache", dest / "cache")
     return dest
+
+
+@pytest.fixture(scope="session")
+def own_set_figures(settings: Settings) -> dict[str, float]:
+    """The served pipeline (hybrid) on the project's own set, ``eval/questions.jsonl``: asked
+    once per session, read by the quality floors and by what the int8 option is held to."""
+    searcher = Runtime.start(settings).require_searcher()
+    return summarize(run(load_questions(OWN_SET), in_process(searcher, "hybrid")))

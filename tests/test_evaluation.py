@@ -17,12 +17,11 @@ from service.models.embedding import Embedder
 from service.retrieval.answering import question_type
 from service.retrieval.search import Searcher
 from service.runtime import Runtime
-from tests.support import CORPUS, RememberingEncoder
+from tests.support import CORPUS, OWN_SET, RememberingEncoder
 from tooling.evaluation import AskFn, Outcome, format_table, in_process, load_questions, run, summarize
 from tooling.squad import load_articles, prepare_index, questions
 
-QUESTIONS = ROOT / "eval" / "questions.jsonl"
-ITEMS = load_questions(QUESTIONS)
+ITEMS = load_questions(OWN_SET)
 
 
 @pytest.mark.parametrize(
@@ -52,15 +51,9 @@ def test_the_set_covers_every_document_and_both_kinds_of_question() -> None:
     assert len({q["id"] for q in ITEMS}) == len(ITEMS)
 
 
-@pytest.fixture(scope="module")
-def figures(settings: Settings) -> dict[str, dict[str, float]]:
-    searcher = Runtime.start(settings).require_searcher()
-    return {"hybrid": summarize(run(ITEMS, in_process(searcher, "hybrid")))}
-
-
-def test_hybrid_meets_the_quality_floors(figures: dict[str, dict[str, float]]) -> None:
-    hybrid = figures["hybrid"]
-    print(format_table(figures))
+def test_hybrid_meets_the_quality_floors(own_set_figures: dict[str, float]) -> None:
+    hybrid = own_set_figures
+    print(format_table({"hybrid": hybrid}))
     assert hybrid["hit@5"] >= FLOORS["hit@5"]
     assert hybrid["mrr@10"] >= FLOORS["mrr@10"]
     assert hybrid["answer_acc"] >= FLOORS["answer_acc"]

@@ -15,7 +15,7 @@ from service.models.embedding import Embedder
 from service.models.onnx_embedding import OnnxEmbedder, exported_for
 from service.runtime import Runtime
 from service.store import load_index
-from tests.support import CORPUS
+from tests.support import CORPUS, OWN_SET
 from tests.test_evaluation import FLOORS
 from tooling.evaluation import in_process, load_questions, run, summarize
 
@@ -64,14 +64,13 @@ def test_the_indexer_embeds_with_the_export_and_gets_the_torch_vectors(
 
 
 def test_int8_questions_are_an_option_that_answers_as_well_and_refuses_a_little_more(
-    settings: Settings,
+    settings: Settings, own_set_figures: dict[str, float]
 ) -> None:
     # The threshold is chosen with full-precision questions. With int8 ones the answer model
     # refuses three more of the own set's 62 answerable questions (0.145 against 0.097, over the
     # 0.10 floor) and gets as many right or more (0.677 against 0.645, tenth session): an option
     # with a cost that README.md and BENCHMARKS.md state, not a free speed-up.
-    questions = load_questions(ROOT / "eval" / "questions.jsonl")
-    full = summarize(run(questions, in_process(Runtime.start(settings).require_searcher(), "hybrid")))
+    questions, full = load_questions(OWN_SET), own_set_figures
     searcher = Runtime.start(settings.model_copy(update={"query_int8": True})).require_searcher()
     assert searcher.embedder.runtime == "onnx-int8"
     hybrid = summarize(run(questions, in_process(searcher, "hybrid")))

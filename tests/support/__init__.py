@@ -37,6 +37,7 @@ OGATA_TEXT = (
 )
 DATA = Path(__file__).resolve().parent.parent / "data"
 CORPUS = ROOT / "corpus"
+OWN_SET = ROOT / "eval" / "questions.jsonl"  # the project's own evaluation set
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
