@@ -29,7 +29,7 @@ ITEMS = load_questions(OWN_SET)
     [
         "questions.jsonl",
         *(f"dev{n}.jsonl" for n in ("", "-2", "-3", "-4")),
-        *(f"untouched{n}.jsonl" for n in ("", "-2", "-3", "-4", "-5", "-6", "-7")),
+        *(f"untouched{n}.jsonl" for n in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8")),
     ],
 )
 def test_every_answer_string_occurs_in_the_corpus(name: str) -> None:
