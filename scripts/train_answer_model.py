@@ -24,7 +24,9 @@ Steps, all seeded and single-threaded where order matters, so two runs write the
    ``eval/questions.jsonl`` (never trained on), counting the questions the service refuses
    outright: those whose best candidate states no count or time that they ask for
    (``REFUSE_UNMET_TYPE``).
-4. Prints the figures of each set; ``--ablations`` prints what each part earns.
+4. Prints the figures of each set, among them the spent untouched batches (``SPENT_SETS``,
+   525 questions by other writers, never trained on); ``--ablations`` prints what each part
+   earns.
 
 ``--smoke`` trains on a handful of questions per article (over its first four paragraphs), asks
 a sample of the other sets, and writes nothing unless ``--out`` is given: CI runs it to prove
@@ -108,6 +110,11 @@ ROUNDS = 300
 #: document. The project's own set (``OWN_SET``) is never trained on: ``make eval`` measures it.
 IN_DOMAIN_SETS = tuple(ROOT / "eval" / f"dev{n}.jsonl" for n in ("", "-2", "-3", "-4"))
 OWN_SET = ROOT / "eval" / "questions.jsonl"
+#: The batches once kept untouched and since reported before and after their round
+#: (``eval/untouched*.jsonl`` but the newest): 525 questions by other writers, never trained on,
+#: reported with the final model like the validation articles. Decisions may use them now; the
+#: newest batch stays untouched until its round ends.
+SPENT_SETS = tuple(ROOT / "eval" / f"untouched{n}.jsonl" for n in ("", "-2", "-3", "-4", "-5", "-6", "-7"))
 IN_DOMAIN = "hs/"  # the group prefix of an in-domain fold: hs/<document id>
 IN_DOMAIN_WEIGHT = 4.0  # a human-security question's rows weigh this many SQuAD questions' rows
 #: The answer reader reads the answer model's best READ_TOP candidates; its logit is added,
@@ -692,6 +699,9 @@ def gather(
         for split in SPLITS
     }
     own = collect(own_searcher, load_questions(OWN_SET)[:: 2 if smoke else 1])
+    spent = collect(
+        own_searcher, [q for path in SPENT_SETS for q in load_questions(path)][:: 8 if smoke else 1]
+    )
     views = {"human-security": domain.mask(lambda *_: True)}
     views |= {
         f"hs: {path.stem}": domain.mask(lambda q, _, s=path.stem: q["source"] == s) for path in IN_DOMAIN_SETS
@@ -703,6 +713,7 @@ def gather(
             "validation": squad["validation"],
             "off-topic/validation": off_topic["validation"],
             "own set": own,
+            "spent batches": spent,
         },
         views=views,
         reading=Reading(reader) if reader else None,

@@ -133,6 +133,8 @@ def test_training_runs_end_to_end_and_the_same_way_twice(tmp_path: Path) -> None
     assert (outs[0] / MODEL_FILE).read_bytes() == (outs[1] / MODEL_FILE).read_bytes()
     model = AnswerModel.load(outs[0])
     assert model.meta["training"]["smoke"] is True
+    # Reported beside the validation articles: the spent untouched batches, never trained on.
+    assert {"validation", "own set", "spent batches"} <= set(model.meta["figures"])
     assert model.candidate_probabilities(np.zeros((1, len(FEATURES)), dtype=np.float32)).shape == (1,)
 
 
