@@ -49,7 +49,13 @@ from service.retrieval.filters import Filters, select
 from service.retrieval.quotes import QuoteChecker
 from service.runtime import Runtime
 from service.store import load_index
-from service.vector_index import build_vector_index, exact_neighbours, read_vector_index, search_vectors
+from service.vector_index import (
+    build_vector_index,
+    exact_neighbours,
+    read_vector_index,
+    search_vectors,
+    summary,
+)
 from tooling.evaluation import load_questions, markdown_table, percentile
 from tooling.localserver import drive, memory_mib, running_service, wait_ready
 
@@ -389,11 +395,7 @@ def scale_table(settings: Settings, sizes: list[int], questions: list[str], exac
             ]
             for name, ms in [("none", report["latencies"]), *report["filtered"].items()]
         ]
-        params = (
-            f"{description['kind']} nlist {description['nlist']} nprobe {description['nprobe']}"
-            if description["kind"] != "flat"
-            else "flat (exact)"
-        )
+        params = summary(description)
         rows.append(
             [
                 f"{n:,}",

@@ -33,7 +33,7 @@ import numpy as np
 from service.config import ROOT, Settings
 from service.runtime import load_encoder
 from service.store import load_index, resolve_build
-from service.vector_index import exact_neighbours, recall_at
+from service.vector_index import exact_neighbours, recall_at, summary
 from tooling.evaluation import load_questions, markdown_table
 from tooling.localserver import drive, memory_mib, running_service, wait_ready
 
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         ["index on disk", f"{disk_gib(build):.2f} GiB"],
         [
             "vector index",
-            " ".join(f"{k} {description.get(k, '-')}" for k in ("kind", "nlist", "nprobe")),
+            summary(description),
         ],
         ["ready (process start to /ready 200)", f"{ready_s:.1f} s"],
         ["RSS / PSS after start", f"{after_start[0] / 1024:.2f} / {after_start[1] / 1024:.2f} GiB"],

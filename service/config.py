@@ -98,11 +98,16 @@ class Settings(BaseSettings):
         20_000,
         ge=0,
         description="Exact vector search up to this many passages (~2.6 ms per question at 20k on "
-        "2 cores, measured); above it an IVF index whose probe count is calibrated at build time "
-        "to reach ann_target_recall.",
+        "2 cores, measured); above it an approximate index (ann_kind) whose search breadth is "
+        "calibrated at build time to reach ann_target_recall.",
+    )
+    ann_kind: Literal["hnsw", "ivf"] = Field(
+        "hnsw",
+        description="The approximate index above exact_max_passages: an HNSW graph, or IVF-Flat "
+        "lists (see service.vector_index).",
     )
     ann_target_recall: float = Field(
-        0.97, gt=0.0, le=1.0, description="Recall@10 against exact search the IVF index must keep."
+        0.97, gt=0.0, le=1.0, description="Recall@10 against exact search the approximate index must keep."
     )
     ivf_lists: int | None = Field(
         None, ge=1, description="IVF list count (default: the power of two nearest 4*sqrt(passages))."

@@ -7,7 +7,7 @@ Layout of one build (``index/builds/<build id>/``)::
     chunks.npy           row i: document, section, offsets and sentence range of passage i
     sections.json        the section titles ``chunks.npy`` refers to
     chunks.faiss         normalised chunk vectors; row i is chunk i (inner product = cosine):
-                         exact or IVF by size, see ``service.vector_index`` and the
+                         exact or approximate (HNSW, IVF) by size, see ``service.vector_index`` and the
                          manifest's ``vector_index``
     sentences.npy        int64 rows (document ordinal, start, end), one per sentence
     sentence_vectors.npy float32 normalised sentence vectors, row-aligned with sentences.npy

@@ -34,7 +34,7 @@ def test_bench_smoke_prints_all_four_tables() -> None:
         "every HTTP row: 24 requests, 0 failures"
     )
     assert "| baseline: sentence-transformers + FAISS + FastAPI, dense only | 1 | POST /ask | 8 |" in out
-    assert "| 3,000 | ivf_flat nlist 256 nprobe" in out, "the smoke scale run exercises the approximate index"
+    assert "| 3,000 | hnsw_flat M 32 ef_search" in out, "the smoke scale run exercises the approximate index"
 
 
 def test_load_smoke_has_no_failures() -> None:

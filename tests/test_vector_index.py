@@ -1,10 +1,11 @@
-"""Above a size threshold the passage vectors go into an approximate (IVF) index whose probe
-count is measured at build time to keep recall against exact search; below it search is
-exact. Both are read memory-mapped."""
+"""Above a size threshold the passage vectors go into an approximate index (an HNSW graph by
+default, or IVF lists) whose search breadth is measured at build time to keep recall against
+exact search; below it search is exact. Vectors are read memory-mapped."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -24,6 +25,7 @@ from service.vector_index import (
     probe_steps,
     recall_at,
     search_vectors,
+    search_widths,
 )
 from tests.support import DATA, read_jsonl
 
@@ -54,9 +56,28 @@ def test_list_count_grows_with_the_square_root_of_the_collection() -> None:
     assert lists_for(1) == 16, "never fewer than 16 lists"
 
 
+def test_hnsw_searches_wide_enough_to_keep_the_target_recall() -> None:
+    vectors = embedding_like(20_000)
+    index, description = build_vector_index(
+        vectors, Settings(exact_max_passages=1_000, ann_target_recall=0.95)
+    )
+    assert description["kind"] == "hnsw_flat" and isinstance(index, faiss.IndexHNSWFlat)
+    assert description["measured_recall_at_10"] >= 0.95
+    assert description["ef_search"] in search_widths() and description["ef_search"] < 20_000
+    # Recall holds on queries the calibration never saw.
+    fresh = calibration_queries(vectors, 300, seed=7)
+    assert recall_at(index, fresh, exact_neighbours(vectors, fresh)) >= 0.93
+
+
+def test_search_widths_grow_by_at_most_half() -> None:
+    widths = search_widths()
+    assert widths == sorted(set(widths)) and widths[0] >= 10, "at least the ten a question asks for"
+    assert all(b <= 1.5 * a for a, b in zip(widths, widths[1:], strict=False))
+
+
 def test_ivf_probes_enough_lists_to_keep_the_target_recall() -> None:
     vectors = embedding_like(20_000)
-    settings = Settings(exact_max_passages=1_000, ann_target_recall=0.95)
+    settings = Settings(exact_max_passages=1_000, ann_target_recall=0.95, ann_kind="ivf")
     index, description = build_vector_index(vectors, settings)
     assert description["kind"] == "ivf_flat" and description["nlist"] == lists_for(20_000)
     assert description["measured_recall_at_10"] >= 0.95
@@ -66,17 +87,25 @@ def test_ivf_probes_enough_lists_to_keep_the_target_recall() -> None:
     assert recall_at(index, fresh, exact_neighbours(vectors, fresh)) >= 0.93
 
 
-def test_an_ivf_built_index_answers_the_core_questions(
-    index_dir: Path, embedder: Embedder, settings: Settings
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_an_approximate_index_answers_the_core_questions(
+    kind: str, index_dir: Path, embedder: Embedder, settings: Settings
 ) -> None:
-    ivf_settings = Settings(index_dir=index_dir, exact_max_passages=10, ivf_lists=8, onnx=False)
-    manifest = build_index(ivf_settings, embedder=embedder, progress=False)
+    ann_settings = Settings(
+        index_dir=index_dir, exact_max_passages=10, ann_kind=kind, ivf_lists=8, onnx=False
+    )
+    manifest = build_index(ann_settings, embedder=embedder, progress=False)
     described = manifest.vector_index
-    assert described["kind"] == "ivf_flat" and described["nlist"] == 8
-    assert described["measured_recall_at_10"] >= ivf_settings.ann_target_recall
+    assert described["measured_recall_at_10"] >= ann_settings.ann_target_recall
 
-    ivf = Runtime.start(ivf_settings, embedder=embedder).require_searcher()
-    assert ivf.index.chunk_index.nprobe == described["nprobe"], "probe count comes back from the manifest"
+    ann = Runtime.start(ann_settings, embedder=embedder).require_searcher()
+    read: Any = ann.index.chunk_index
+    if kind == "ivf":
+        assert described["kind"] == "ivf_flat" and described["nlist"] == 8
+        assert read.nprobe == described["nprobe"], "probe count comes back from the manifest"
+    else:
+        assert described["kind"] == "hnsw_flat"
+        assert read.hnsw.efSearch == described["ef_search"], "search width comes back from the manifest"
     exact = Runtime.start(settings.model_copy(update={"onnx": False}), embedder=embedder).require_searcher()
 
     def found(searcher: Searcher) -> int:
@@ -90,17 +119,20 @@ def test_an_ivf_built_index_answers_the_core_questions(
 
     # Approximate search may lose a neighbour now and then, not the answers: at most one core
     # question that exact search answers in the first five falls out of them.
-    assert found(ivf) >= found(exact) - 1 >= 0.75 * len(CORE)
+    assert found(ann) >= found(exact) - 1 >= 0.75 * len(CORE)
 
 
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
 @pytest.mark.parametrize("exact_max", [0, 10_000], ids=["id-selector", "exact-over-the-selection"])
 def test_a_restricted_search_returns_only_allowed_passages_nearly_as_exact_search_would(
-    exact_max: int,
+    exact_max: int, kind: str
 ) -> None:
     vectors = embedding_like(6000)
-    index, _ = build_vector_index(vectors, Settings(exact_max_passages=1000, ann_target_recall=0.95))
-    assert hasattr(index, "nprobe"), "an IVF index above the exact threshold"
-    index.make_direct_map()  # as read_vector_index does: stored vectors by id
+    settings = Settings(exact_max_passages=1000, ann_target_recall=0.95, ann_kind=kind)
+    index: Any = build_vector_index(vectors, settings)[0]
+    assert hasattr(index, "hnsw" if kind == "hnsw" else "nprobe"), "approximate above the exact threshold"
+    if kind == "ivf":
+        index.make_direct_map()  # as read_vector_index does: stored vectors by id
     rng = np.random.default_rng(3)
     queries = calibration_queries(vectors, 30)
     for allowed in (np.arange(2000, 2040), np.sort(rng.choice(6000, 900, replace=False))):
