@@ -14,9 +14,9 @@ against exact search at the target, instead of trusting a rule of thumb:
 - ``ivf``: an inverted file (IVF-Flat); the calibrated parameter is how many lists to probe.
   Its graph-free lists shard and quantise more simply, which is why it stays a choice.
 
-The kind, its parameters and the measured recall go into the manifest. Vectors are read
-memory-mapped, so loading is cheap and several worker processes share one copy of them
-through the page cache (an HNSW graph is read into each process: ~270 MB at 1M passages).
+The kind, its parameters and the measured recall go into the manifest. Vectors (and an HNSW
+graph, ~270 MB at 1M passages) are read memory-mapped, so loading is cheap and several worker
+processes share one copy through the page cache.
 """
 
 from __future__ import annotations
@@ -46,13 +46,14 @@ def probe_steps(nlist: int) -> list[int]:
     return sorted(s for s in steps if s <= nlist)
 
 
-#: HNSW's neighbours per passage (M) and its build-time search width: FAISS's usual values,
-#: which kept recall@10 ≥ 0.99 at a search width of 64 on 200k real-looking passages.
+#: HNSW's neighbours per passage (M) and its build-time search width: FAISS's usual values.
+#: On 1M real-looking passages real questions kept recall@10 0.949 at a search width of 128
+#: and 0.989 at 512 (BENCHMARKS.md, eleventh session).
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 40
 #: A graph's recall varies more from question to question than IVF's, and its searches cost
-#: ~1 ms: it is calibrated on five times as many questions (on 200, a width that kept 0.95 kept
-#: 0.92 on 300 fresh ones).
+#: ~1 ms: it is calibrated on five times as many questions (on the tests' clustered vectors, a
+#: width that kept 0.95 on 200 kept 0.92 on 300 fresh ones).
 HNSW_CALIBRATION_QUERIES = 1000
 
 
