@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top
+from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top, top_positive
 
 
 def test_top_returns_the_best_k_best_first_and_breaks_ties_by_index() -> None:
@@ -12,6 +12,21 @@ def test_top_returns_the_best_k_best_first_and_breaks_ties_by_index() -> None:
     assert top(scores, 3).tolist() == [1, 3, 2]
     assert top(scores, 10).tolist() == [1, 3, 2, 0, 4]
     assert top(scores, 0).tolist() == []
+
+
+def test_scores_tied_with_the_last_place_are_taken_by_index() -> None:
+    # 100 scores from 0 to 4, more than ten of them 4: the best ten are the first ten 4s (a
+    # partition alone picked 55 and 60 over 33 and 53).
+    scores = np.random.default_rng(0).integers(0, 5, 100).astype(np.float32)
+    assert top(scores, 10).tolist() == np.flatnonzero(scores == 4)[:10].tolist()
+    assert top(np.array([0.2, 0.5, 0.5, 0.9, 0.5]), 3).tolist() == [3, 1, 2]
+
+
+def test_a_bm25_ranking_holds_only_passages_that_share_a_word_with_the_question() -> None:
+    scores = np.array([0.0, 2.0, 0.0, 1.0, 2.0])
+    assert top_positive(scores, 10).tolist() == [1, 4, 3]
+    assert top_positive(scores, 2).tolist() == [1, 4]
+    assert top_positive(np.zeros(4), 3).tolist() == []
 
 
 def test_rrf_sums_weighted_reciprocal_ranks() -> None:

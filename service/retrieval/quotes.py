@@ -21,7 +21,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from service.retrieval.lexical import bm25_scores
-from service.retrieval.ranking import top
+from service.retrieval.ranking import top_positive
 from service.store import IndexData
 
 #: How many passages, by BM25, are compared with a quotation.
@@ -162,7 +162,7 @@ class QuoteChecker:
         if not quote:
             return "not_found", []
         scores = bm25_scores(index.bm25, quotation)
-        candidates = [int(i) for i in top(scores, CANDIDATE_PASSAGES) if scores[i] > 0]
+        candidates = top_positive(scores, CANDIDATE_PASSAGES).tolist()
         exact: dict[tuple[str, int], QuoteMatch] = {}
         near: dict[tuple[str, int], QuoteMatch] = {}
         for chunk_id in candidates:

@@ -10,12 +10,22 @@ import numpy as np
 
 
 def top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` best scores, best first (ties by index, for stable results)."""
+    """Indices of the ``k`` best scores, best first (ties by index, for stable results: also
+    among the scores tied with the ``k``-th, which a partition alone picks in no set order)."""
     k = min(k, len(scores))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.lexsort((part, -scores[part]))]
+    kth = scores[np.argpartition(-scores, k - 1)[:k]].min()
+    chosen = np.concatenate([np.flatnonzero(scores > kth), np.flatnonzero(scores == kth)])[:k]
+    return chosen[np.lexsort((chosen, -scores[chosen]))]
+
+
+def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """``top`` among the positive scores only: a BM25 ranking holds the passages that share a
+    word with the question. Skipping the rest halved the work at 1M passages (14 → 7 ms a
+    question; BENCHMARKS.md, eleventh session)."""
+    positive = np.flatnonzero(scores > 0)
+    return positive[top(scores[positive], k)]
 
 
 def rrf(rankings: Sequence[tuple[np.ndarray, float]], k: int) -> list[tuple[int, float]]:

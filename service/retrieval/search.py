@@ -17,7 +17,7 @@ from service.models.reranking import Reranker
 from service.retrieval.answering import Candidate, SentenceTable, candidate_features
 from service.retrieval.filters import Selection
 from service.retrieval.lexical import bm25_scores, lookup_forms, missing_terms, salient_terms
-from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top
+from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top_positive
 from service.store import IndexData
 from service.vector_index import search_vectors
 
@@ -172,10 +172,9 @@ class Searcher:
         else:
             lexical = bm25_scores(self.index.bm25, question)
             if selection is None:
-                bm25_ids = top(lexical, depth)
+                bm25_ids = top_positive(lexical, depth)
             else:
-                bm25_ids = selection.chunks[top(lexical[selection.chunks], depth)]
-            bm25_ids = bm25_ids[lexical[bm25_ids] > 0]
+                bm25_ids = selection.chunks[top_positive(lexical[selection.chunks], depth)]
             watch.lap("bm25")
             if mode == "bm25":
                 ranked = [(i, float(lexical[i])) for i in bm25_ids.tolist()]
