@@ -22,6 +22,7 @@ processes share one copy through the page cache.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,8 @@ HNSW_EF_CONSTRUCTION = 40
 HNSW_CALIBRATION_QUERIES = 1000
 
 
-def search_widths() -> list[int]:
-    """``ef_search`` values to try, cheapest first, each at most 1.5 times the one before."""
-    return [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048]
+#: ``ef_search`` values to try, cheapest first, each at most 1.5 times the one before.
+SEARCH_WIDTHS = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
 
 
 def lists_for(n: int) -> int:
@@ -91,6 +91,28 @@ def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int = RECALL_A
     return ids
 
 
+def calibrate(
+    index: faiss.Index,
+    vectors: np.ndarray,
+    queries: int,
+    steps: Sequence[int],
+    apply: Callable[[int], None],
+    target: float,
+) -> float:
+    """Set ``index`` to the cheapest of ``steps`` (``apply(step)``) that keeps recall@10 ≥
+    ``target`` on ``queries`` midpoint queries, or to the last step if none does; returns the
+    recall measured at the step it is left on."""
+    sample = calibration_queries(vectors, queries)
+    truth = exact_neighbours(vectors, sample)
+    recall = 0.0
+    for step in steps:
+        apply(step)
+        recall = recall_at(index, sample, truth)
+        if recall >= target:
+            break
+    return recall
+
+
 def build_vector_index(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dict[str, Any]]:
     """The index for these unit vectors, and its description for the manifest."""
     n, dim = vectors.shape
@@ -109,13 +131,14 @@ def build_hnsw(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, di
     hnsw: Any = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     hnsw.add(vectors)
-    queries = calibration_queries(vectors, HNSW_CALIBRATION_QUERIES)
-    truth = exact_neighbours(vectors, queries)
-    for width in search_widths():
-        hnsw.hnsw.efSearch = width
-        recall = recall_at(hnsw, queries, truth)
-        if recall >= settings.ann_target_recall:
-            break
+    recall = calibrate(
+        hnsw,
+        vectors,
+        HNSW_CALIBRATION_QUERIES,
+        SEARCH_WIDTHS,
+        lambda width: setattr(hnsw.hnsw, "efSearch", width),
+        settings.ann_target_recall,
+    )
     return hnsw, {
         "kind": "hnsw_flat",
         "metric": "inner_product",
@@ -139,20 +162,20 @@ def build_ivf(vectors: np.ndarray, settings: Settings) -> tuple[faiss.Index, dic
     ivf.cp.niter = 10  # enough for list assignment; more only slows the build
     ivf.train(train)
     ivf.add(vectors)
-    queries = calibration_queries(vectors, CALIBRATION_QUERIES)
-    truth = exact_neighbours(vectors, queries)
-    for step in probe_steps(nlist):
-        ivf.nprobe = step
-        recall = recall_at(ivf, queries, truth)
-        if recall >= settings.ann_target_recall:
-            break
-    nprobe = ivf.nprobe
+    recall = calibrate(
+        ivf,
+        vectors,
+        CALIBRATION_QUERIES,
+        probe_steps(nlist),
+        lambda probes: setattr(ivf, "nprobe", probes),
+        settings.ann_target_recall,
+    )
     return ivf, {
         "kind": "ivf_flat",
         "metric": "inner_product",
         "exact": False,
         "nlist": nlist,
-        "nprobe": nprobe,
+        "nprobe": int(ivf.nprobe),
         "train_vectors": len(train),
         "target_recall_at_10": settings.ann_target_recall,
         "measured_recall_at_10": round(recall, 4),

@@ -18,6 +18,7 @@ from service.retrieval.search import Searcher
 from service.runtime import Runtime
 from service.store import load_index
 from service.vector_index import (
+    SEARCH_WIDTHS,
     build_vector_index,
     calibration_queries,
     exact_neighbours,
@@ -25,7 +26,6 @@ from service.vector_index import (
     probe_steps,
     recall_at,
     search_vectors,
-    search_widths,
 )
 from tests.support import DATA, read_jsonl
 
@@ -63,14 +63,14 @@ def test_hnsw_searches_wide_enough_to_keep_the_target_recall() -> None:
     )
     assert description["kind"] == "hnsw_flat" and isinstance(index, faiss.IndexHNSWFlat)
     assert description["measured_recall_at_10"] >= 0.95
-    assert description["ef_search"] in search_widths() and description["ef_search"] < 20_000
+    assert description["ef_search"] in SEARCH_WIDTHS and description["ef_search"] < 20_000
     # Recall holds on queries the calibration never saw.
     fresh = calibration_queries(vectors, 300, seed=7)
     assert recall_at(index, fresh, exact_neighbours(vectors, fresh)) >= 0.93
 
 
 def test_search_widths_grow_by_at_most_half() -> None:
-    widths = search_widths()
+    widths = list(SEARCH_WIDTHS)
     assert widths == sorted(set(widths)) and widths[0] >= 10, "at least the ten a question asks for"
     assert all(b <= 1.5 * a for a, b in zip(widths, widths[1:], strict=False))
 
