@@ -14,6 +14,12 @@
 - size on disk, passages, sentences.
 
 The server is stopped by PID; nothing listens beyond loopback.
+
+``--filters 20000,100000,300000`` instead measures, in this process, the dense stage of a
+filtered question: for a filter allowing about that many passages (whole documents drawn at
+random), the time of scoring them exactly, of searching the index with a selector (its search
+widened by the share left out), and of what the service does (``search_vectors``: whichever of
+the two compares fewer vectors), with the recall@10 of each against exact scoring.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ import json
 import os
 import statistics
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -33,7 +41,15 @@ import numpy as np
 from service.config import ROOT, Settings
 from service.runtime import load_encoder
 from service.store import load_index, resolve_build
-from service.vector_index import exact_neighbours, recall_at, summary
+from service.vector_index import (
+    exact_among,
+    exact_neighbours,
+    recall_at,
+    restricted_search,
+    scored_exactly,
+    search_vectors,
+    summary,
+)
 from tooling.evaluation import load_questions, markdown_table
 from tooling.localserver import drive, memory_mib, running_service, wait_ready
 
@@ -47,6 +63,64 @@ def vector_recall(index_dir: Path, questions: list[str]) -> tuple[float, dict[st
     vectors = index.chunk_index.reconstruct_n(0, index.chunk_index.ntotal)
     truth = exact_neighbours(vectors, np.ascontiguousarray(queries, dtype=np.float32))
     return recall_at(index.chunk_index, queries, truth), index.manifest.vector_index
+
+
+def shared_at_10(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
+    """The mean share of each question's true ten that ``found`` holds."""
+    return float(
+        np.mean([len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(found, truth, strict=True)])
+    )
+
+
+def filtered_search(index_dir: Path, questions: list[str], sizes: list[int]) -> str:
+    """The dense stage of filtered questions, one row per filter size (see the module's doc)."""
+    index = load_index(index_dir)
+    ann: Any = index.chunk_index
+    queries = np.ascontiguousarray(load_encoder(Settings(index_dir=index_dir)).encode(questions), np.float32)
+    ranges = list(index.chunks.document_ranges().values())
+    order = np.random.default_rng(0).permutation(len(ranges))
+    faiss.omp_set_num_threads(1)  # one question at a time, as a request is served
+
+    def selector_search(q: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        params, _ = restricted_search(ann, len(allowed))
+        selector = faiss.IDSelectorBatch(allowed)
+        params.sel = selector
+        return np.asarray(ann.search(q[None, :], 50, params=params)[1][0])
+
+    ways = {
+        "exact": lambda q, allowed: exact_among(ann, q, 50, allowed)[1],
+        "selector": selector_search,
+        "served": lambda q, allowed: search_vectors(ann, q, 50, allowed)[1],
+    }
+    rows = []
+    for size in sizes:
+        picked, total = [], 0
+        for d in order:
+            first, last = ranges[d]
+            picked.append(np.arange(first, last))
+            total += last - first
+            if total >= size:
+                break
+        allowed = np.sort(np.concatenate(picked)).astype(np.int64)
+        found, ms = {}, {}
+        for name, way in ways.items():
+            started = time.perf_counter()
+            found[name] = [way(q, allowed)[:10] for q in queries]
+            ms[name] = (time.perf_counter() - started) / len(queries) * 1000
+        exactly = scored_exactly(ann, len(allowed), Settings().exact_max_passages)
+        served = "exact" if exactly else "selector"
+        rows.append(
+            [
+                f"{len(allowed):,} ({len(allowed) / ann.ntotal:.1%})",
+                f"{ms['exact']:.1f}",
+                f"{ms['selector']:.1f} ({shared_at_10(found['selector'], found['exact']):.3f})",
+                f"{served}: {ms['served']:.1f} ({shared_at_10(found['served'], found['exact']):.3f})",
+            ]
+        )
+    header = ["allowed passages", "exact ms", "selector ms (recall@10)", "served: ms (recall@10)"]
+    return f"{summary(index.manifest.vector_index)}, {len(queries)} questions\n\n" + markdown_table(
+        header, rows
+    )
 
 
 def anonymous_and_file_gib(pid: int) -> tuple[float, float]:
@@ -89,8 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory-limit-gib", type=float, help="serve within this much memory (a cgroup; needs root)"
     )
+    parser.add_argument(
+        "--filters", help="comma-separated filter sizes: measure filtered dense search instead (in process)"
+    )
     args = parser.parse_args(argv)
     questions = [q["question"] for name in QUESTION_SETS for q in load_questions(ROOT / "eval" / name)]
+    if args.filters:
+        sizes = [int(size) for size in args.filters.split(",")]
+        print(filtered_search(args.index, questions[:100], sizes))
+        return 0
     build = resolve_build(args.index)
     manifest = json.loads((build / "manifest.json").read_text())
     with running_service(args.index) as (url, server), memory_limit(server.pid, args.memory_limit_gib):

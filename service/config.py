@@ -99,7 +99,8 @@ class Settings(BaseSettings):
         ge=0,
         description="Exact vector search up to this many passages (~2.6 ms per question at 20k on "
         "2 cores, measured); above it an approximate index (ann_kind) whose search breadth is "
-        "calibrated at build time to reach ann_target_recall.",
+        "calibrated at build time to reach ann_target_recall. A filter allowing at most this many "
+        "passages (or fewer than a restricted search of the index would compare) is scored exactly.",
     )
     ann_kind: Literal["hnsw", "ivf"] = Field(
         "hnsw",

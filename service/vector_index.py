@@ -216,6 +216,65 @@ def read_vector_index(path: Path, description: dict[str, Any]) -> faiss.Index:
     return index
 
 
+#: Allowed passages scored per step of an exact restricted search: the stored vectors of one
+#: step are copied out, so this bounds a question's memory (6 MB at 384 dimensions).
+EXACT_BLOCK = 4096
+
+
+def restricted_search(index: faiss.Index, allowed: int) -> tuple[Any, int]:
+    """FAISS search parameters for a search among ``allowed`` of the index's passages, and how
+    many stored vectors such a search compares.
+
+    The probe count of an IVF index (or the search width of an HNSW one) grows with the share
+    of the index the filter leaves out, so that about as many allowed passages are reached as
+    an unfiltered search reaches passages. The widened search costs that much more: a filter
+    leaving 2% of an HNSW index of a million passages searches 50 times as wide (0.3–1.1 s a
+    question, where scoring its 20k passages exactly takes 4 ms; BENCHMARKS.md, twelfth
+    session)."""
+    ann: Any = index  # HNSW or IVF (read_vector_index), or flat; faiss ships no types for these
+    share = ann.ntotal / max(1, allowed)
+    if hasattr(ann, "hnsw"):
+        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # in faiss, not its stubs
+        params.efSearch = min(ann.ntotal, math.ceil(ann.hnsw.efSearch * share))
+        # Each candidate a search takes up has its bottom-layer neighbours (2 M) scored.
+        return params, params.efSearch * ann.hnsw.nb_neighbors(0)
+    if hasattr(ann, "nprobe"):
+        params = faiss.SearchParametersIVF()
+        params.nprobe = min(ann.nlist, math.ceil(ann.nprobe * share))
+        return params, math.ceil(params.nprobe * ann.ntotal / ann.nlist)
+    return faiss.SearchParameters(), ann.ntotal  # a flat index with a selector scans every vector
+
+
+def scored_exactly(index: faiss.Index, allowed: int, exact_max: int) -> bool:
+    """Whether a search among ``allowed`` passages scores them exactly from their stored vectors:
+    when there are at most ``exact_max`` (one document, a few), or when a restricted search of
+    the index (``restricted_search``) would compare more vectors than that. At 1M passages
+    (HNSW, ``ef_search`` 512) that scores up to ~185k allowed passages exactly (150k: 32 ms,
+    where the selector took 43) and searches more with a selector (300k: 35 ms, exactly 55)."""
+    return allowed <= max(exact_max, restricted_search(index, allowed)[1])
+
+
+def exact_among(
+    index: faiss.Index, qvec: np.ndarray, depth: int, allowed: np.ndarray, block: int = EXACT_BLOCK
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``depth`` best of ``allowed`` (sorted ids) by their stored vectors' cosine, best first,
+    ties by id; scored ``block`` at a time, each step keeping its best (and any tied with the
+    last of them)."""
+    kept_scores, kept_ids = [], []
+    for start in range(0, len(allowed), block):
+        ids = allowed[start : start + block]
+        cosines = index.reconstruct_batch(ids) @ qvec
+        if len(cosines) > depth:
+            kth = cosines[np.argpartition(-cosines, depth - 1)[depth - 1]]
+            keep = cosines >= kth
+            ids, cosines = ids[keep], cosines[keep]
+        kept_scores.append(cosines)
+        kept_ids.append(ids)
+    scores, ids = np.concatenate(kept_scores), np.concatenate(kept_ids)
+    best = np.lexsort((ids, -scores))[:depth]
+    return scores[best], ids[best]
+
+
 def search_vectors(
     index: faiss.Index,
     qvec: np.ndarray,
@@ -226,27 +285,15 @@ def search_vectors(
     """Cosines and ids of the ``depth`` passages nearest ``qvec``, only among ``allowed`` (sorted
     ids) when given: a filter is applied before ranking, never after.
 
-    Up to ``exact_max`` allowed passages (one document, a few) are scored exactly from their
-    stored vectors, which costs less than an unfiltered search however large the index. More
-    are searched with a FAISS ID selector; the probe count of an IVF index (or the search width
-    of an HNSW one) grows with the share of the index the filter leaves out, so that about as
-    many allowed passages are reached as an unfiltered search reaches passages."""
-    if allowed is not None and len(allowed) <= exact_max:
-        cosines = index.reconstruct_batch(allowed) @ qvec
-        best = np.argsort(-cosines, kind="stable")[:depth]
-        return cosines[best], allowed[best]
-    params: Any = None  # faiss ships no types for its search parameters
+    Allowed passages are scored exactly when that costs less (``scored_exactly``); else the
+    index is searched with a FAISS ID selector."""
+    if depth <= 0:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    params: Any = None
     if allowed is not None:
-        ann: Any = index  # HNSW or IVF (read_vector_index), or flat
-        share = ann.ntotal / max(1, len(allowed))
-        if hasattr(ann, "hnsw"):
-            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # in faiss, not its stubs
-            params.efSearch = min(ann.ntotal, int(np.ceil(ann.hnsw.efSearch * share)))
-        elif hasattr(ann, "nprobe"):
-            params = faiss.SearchParametersIVF()
-            params.nprobe = min(ann.nlist, int(np.ceil(ann.nprobe * share)))
-        else:
-            params = faiss.SearchParameters()
+        if scored_exactly(index, len(allowed), exact_max):
+            return exact_among(index, qvec, depth, allowed)
+        params = restricted_search(index, len(allowed))[0]
         selector = faiss.IDSelectorBatch(allowed)  # must outlive the search
         params.sel = selector
     scores, ids = index.search(qvec[None, :], depth, params=params)

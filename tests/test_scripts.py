@@ -77,3 +77,7 @@ def test_a_generated_corpus_builds_embedding_only_its_sample(tmp_path: Path) -> 
     assert np.allclose(
         index.sentence_vectors[first], encoder.encode_query(index.sentence_text(first)), atol=1e-5
     )
+    # The filtered-search benchmark runs on it: a flat index scores a filter exactly either way.
+    out = run_script("scripts/bench_million.py", "--index", str(tmp_path / "index"), "--filters", "60,250")
+    rows = [line for line in out.splitlines() if "| exact: " in line]
+    assert len(rows) == 2 and all(row.count("(1.000)") == 2 for row in rows), out

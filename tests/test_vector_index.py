@@ -21,10 +21,12 @@ from service.vector_index import (
     SEARCH_WIDTHS,
     build_vector_index,
     calibration_queries,
+    exact_among,
     exact_neighbours,
     lists_for,
     probe_steps,
     recall_at,
+    restricted_search,
     search_vectors,
 )
 from tests.support import DATA, read_jsonl
@@ -123,10 +125,7 @@ def test_an_approximate_index_answers_the_core_questions(
 
 
 @pytest.mark.parametrize("kind", ["hnsw", "ivf"])
-@pytest.mark.parametrize("exact_max", [0, 10_000], ids=["id-selector", "exact-over-the-selection"])
-def test_a_restricted_search_returns_only_allowed_passages_nearly_as_exact_search_would(
-    exact_max: int, kind: str
-) -> None:
+def test_a_restricted_search_returns_only_allowed_passages_nearly_as_exact_search_would(kind: str) -> None:
     vectors = embedding_like(6000)
     settings = Settings(exact_max_passages=1000, ann_target_recall=0.95, ann_kind=kind)
     index: Any = build_vector_index(vectors, settings)[0]
@@ -135,15 +134,70 @@ def test_a_restricted_search_returns_only_allowed_passages_nearly_as_exact_searc
         index.make_direct_map()  # as read_vector_index does: stored vectors by id
     rng = np.random.default_rng(3)
     queries = calibration_queries(vectors, 30)
-    for allowed in (np.arange(2000, 2040), np.sort(rng.choice(6000, 900, replace=False))):
+    # One document's passages, a few hundred anywhere, most of the index (the ID selector).
+    for size in (40, 900, 5000):
+        allowed = np.arange(2000, 2040) if size == 40 else np.sort(rng.choice(6000, size, replace=False))
         truth = exact_neighbours(vectors[allowed], queries)
         recalls = []
         for q, true in zip(queries, truth, strict=True):
-            scores, ids = search_vectors(index, q, 10, allowed=allowed, exact_max=exact_max)
+            scores, ids = search_vectors(index, q, 10, allowed=allowed, exact_max=0)
             assert set(ids.tolist()) <= set(allowed.tolist()) and len(ids) == 10
             assert np.all(np.diff(scores) <= 1e-6), "best first"
             recalls.append(len(set(ids.tolist()) & set(allowed[true].tolist())) / 10)
         assert np.mean(recalls) >= 0.9, (len(allowed), np.mean(recalls))
+
+
+def narrow_hnsw(vectors: np.ndarray) -> Any:
+    index: Any = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    index.add(vectors)
+    index.hnsw.efSearch = 16
+    return index
+
+
+def narrow_ivf(vectors: np.ndarray) -> Any:
+    index: Any = faiss.index_factory(vectors.shape[1], "IVF64,Flat", faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    index.add(vectors)
+    index.nprobe = 8
+    index.make_direct_map()
+    return index
+
+
+@pytest.mark.parametrize("make", [narrow_hnsw, narrow_ivf], ids=["hnsw", "ivf"])
+def test_a_filter_is_scored_exactly_where_searching_the_index_for_it_would_compare_more_vectors(
+    make: Any,
+) -> None:
+    vectors = embedding_like(6000)
+    index = make(vectors)
+    q = calibration_queries(vectors, 1)[0]
+    rng = np.random.default_rng(5)
+    # A filter leaving 5% widens the search twentyfold: more vectors compared than allowed.
+    narrow = np.sort(rng.choice(6000, 300, replace=False))
+    assert restricted_search(index, len(narrow))[1] > len(narrow)
+    scores, ids = search_vectors(index, q, 10, allowed=narrow, exact_max=0)
+    expected = narrow[np.argsort(-(vectors[narrow] @ q), kind="stable")[:10]]
+    assert ids.tolist() == expected.tolist(), "scored exactly: exactly the best, in order"
+    # A filter leaving most of the index is searched in it, with a selector.
+    broad = np.sort(rng.choice(6000, 5900, replace=False))
+    assert restricted_search(index, len(broad))[1] < len(broad)
+    scores, ids = search_vectors(index, q, 10, allowed=broad, exact_max=0)
+    assert set(ids.tolist()) <= set(broad.tolist()) and len(ids) == 10
+    best = broad[np.argsort(-(vectors[broad] @ q), kind="stable")[:10]]
+    assert len(set(ids.tolist()) & set(best.tolist())) >= 6, "approximate, not arbitrary"
+
+
+def test_exact_scoring_in_blocks_keeps_the_best_and_breaks_ties_by_id() -> None:
+    vectors = embedding_like(50, dim=8)
+    vectors[[7, 19, 33]] = vectors[3]  # four passages tie with each other
+    index = faiss.IndexFlatIP(8)
+    index.add(vectors)
+    allowed = np.arange(2, 48)
+    q = vectors[3].copy()
+    for block in (1, 3, 5, 64):
+        scores, ids = exact_among(index, q, 6, allowed, block=block)
+        assert ids[:4].tolist() == [3, 7, 19, 33], block
+        expected = allowed[np.lexsort((allowed, -(vectors[allowed] @ q)))][:6]
+        assert ids.tolist() == expected.tolist() and np.all(np.diff(scores) <= 0)
 
 
 def test_probe_counts_tried_grow_by_at_most_half_up_to_every_list() -> None:
