@@ -249,8 +249,9 @@ def scored_exactly(index: faiss.Index, allowed: int, exact_max: int) -> bool:
     """Whether a search among ``allowed`` passages scores them exactly from their stored vectors:
     when there are at most ``exact_max`` (one document, a few), or when a restricted search of
     the index (``restricted_search``) would compare more vectors than that. At 1M passages
-    (HNSW, ``ef_search`` 512) that scores up to ~185k allowed passages exactly (150k: 32 ms,
-    where the selector took 43) and searches more with a selector (300k: 35 ms, exactly 55)."""
+    (HNSW, ``ef_search`` 512) that scores up to ~185k allowed passages exactly (50k: 12 ms,
+    where the selector took 112; 150k: 43, the selector 49) and searches more with a selector
+    (300k: 48 ms, exactly 92; ``scripts/bench_million.py --filters``, BENCHMARKS.md)."""
     return allowed <= max(exact_max, restricted_search(index, allowed)[1])
 
 

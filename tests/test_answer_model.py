@@ -135,6 +135,7 @@ def test_training_runs_end_to_end_and_the_same_way_twice(tmp_path: Path) -> None
     assert model.meta["training"]["smoke"] is True
     # Reported beside the validation articles: the spent untouched batches, never trained on.
     assert {"validation", "own set", "spent batches"} <= set(model.meta["figures"])
+    assert 0.0 < model.topic_floor < 0.6 and model.topic_floor == model.meta["topic_floor"]
     assert model.candidate_probabilities(np.zeros((1, len(FEATURES)), dtype=np.float32)).shape == (1,)
 
 
@@ -186,6 +187,21 @@ def test_a_model_that_refuses_an_unmet_type_judges_its_best_candidate_only(
     assert model.leaves_type_unmet(np.zeros(0), rows[:0], model.threshold) is False
     # A threshold of 0 answers every question with a candidate: no refusal either.
     assert model.leaves_type_unmet(np.array([0.8, 0.3]), rows, model.threshold_for(0.0)) is False
+
+
+@pytest.mark.parametrize(("floor", "off_topic"), [(0.35, True), (0.25, False), (0.0, False)])
+def test_a_question_whose_closest_passage_is_under_the_topic_floor_is_off_topic(
+    floor: float, off_topic: bool
+) -> None:
+    # Candidates from two passages, at cosines 0.2 and 0.3 to the question: the closer one
+    # decides, whichever candidate would be answered ('Who is Lloyd Axworthy?' has its best
+    # candidate in its second passage).
+    rows = np.zeros((3, len(FEATURES)))
+    rows[:, FEATURES.index("passage_cos")] = (0.2, 0.3, 0.2)
+    model = AnswerModel("m", None, (0.0,), 0.05, {}, topic_floor=floor)
+    assert model.is_off_topic(rows, model.threshold) is off_topic
+    assert model.is_off_topic(rows, model.threshold_for(0.0)) is False, "a threshold of 0 answers all"
+    assert model.is_off_topic(rows[:0], model.threshold) is False
 
 
 def test_a_reader_that_reads_nothing_changes_nothing() -> None:

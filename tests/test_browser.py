@@ -97,6 +97,7 @@ def test_answer_link_highlights_the_answer_sentence_inside_the_passage(page: Pag
 def test_an_unanswerable_question_says_so_plainly(page: Page, live_url: str) -> None:
     page.goto(live_url + "/?q=" + quote_plus("How do I boil an egg?"))
     expect(page.locator(".no-answer")).to_contain_text("do not answer this question")
+    expect(page.locator(".no-answer")).to_contain_text("something they do not cover")  # off topic
     expect(page.locator(".answer-text")).to_have_count(0)
 
 

@@ -361,6 +361,8 @@ def describe(rt: Runtime) -> str | None:
         if model.refuses_unmet_type_at(threshold)
         else ""
     )
+    if model.topic_floor > 0 and threshold > 0:
+        refusal += f", refusing as off-topic a best passage under cosine {model.topic_floor:.3f}"
     reader = f", reading the best {model.read_top} with {model.reader.name}" if model.reader else ""
     return f"{model.name} (threshold {threshold:.3f}{refusal}{reader})"
 

@@ -190,9 +190,10 @@ class AskResponse(BaseModel):
     )
     reason: str | None = Field(
         None,
-        description="When answer is null, why: 'unmet_type' (the question asks for a count or a "
-        "time and the best answer states none), 'unlikely' (the best answer's calibrated "
-        "probability is under the threshold), 'unknown_terms' or 'no_passages'.",
+        description="When answer is null, why: 'off_topic' (no passage near the question is as "
+        "close as the texts' own questions' passages are), 'unmet_type' (the question asks for a "
+        "count or a time and the best answer states none), 'unlikely' (the best answer's "
+        "calibrated probability is under the threshold), 'unknown_terms' or 'no_passages'.",
     )
     passages: list[Passage]
     filters: FilterSummary | None = Field(
@@ -221,7 +222,8 @@ class DocumentAnswer(BaseModel):
     )
     reason: str | None = Field(
         None,
-        description="Why there is no answer: 'unknown_terms', 'unmet_type', 'unlikely' or 'no_passages'.",
+        description="Why there is no answer: 'unknown_terms', 'off_topic', 'unmet_type', 'unlikely' "
+        "or 'no_passages'.",
     )
     passages: list[Passage] = Field(description="The document's top passages for the question, best first.")
 

@@ -100,6 +100,12 @@ def unmet_type(row: np.ndarray) -> float:
     return float(bool(row[_F["asks_when"]] and not row[_F["states_time"]]))
 
 
+def closest_passage(matrix: np.ndarray) -> float:
+    """The cosine of the passage closest to the question among those its candidates come from
+    (0 with none): how near the texts come to the question at all."""
+    return float(matrix[:, _PASSAGE_COS].max()) if len(matrix) else 0.0
+
+
 def _logit(p: np.ndarray | float) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
@@ -175,6 +181,9 @@ class AnswerModel:
     # Abstain when the best candidate states no count or time that the question asks for
     # (``unmet_type``), whatever its probability: set by training when that earned its place.
     refuse_unmet_type: bool = False
+    # Abstain as off the texts' topic when the best candidate's passage is further from the
+    # question than this cosine (``off_topic``); 0 for none. Fitted by training.
+    topic_floor: float = 0.0
 
     @classmethod
     def load(cls, folder: Path = BUNDLED, reader_folder: Path = BUNDLED_READER) -> AnswerModel:
@@ -213,6 +222,7 @@ class AnswerModel:
             read_top=int(wanted["top"]) if wanted else 0,
             read_weight=float(wanted["weight"]) if wanted else 0.0,
             refuse_unmet_type=bool(meta.get("refuse_unmet_type", False)),
+            topic_floor=float(meta.get("topic_floor", 0.0)),
         )
 
     def candidate_probabilities(
@@ -249,6 +259,15 @@ class AnswerModel:
         """Whether the unmet-type refusal is in force at ``threshold``: a threshold of 0 means
         answer every question that has a candidate, so it is off there."""
         return self.refuse_unmet_type and threshold > 0.0
+
+    def is_off_topic(self, matrix: np.ndarray, threshold: float) -> bool:
+        """True when this model, at ``threshold``, refuses the question as off the texts' topic:
+        the closest of its top passages is further from it than the closest passage of 99% of
+        the answerable human-security questions it was fitted on (``topic_floor``). Off at a
+        threshold of 0, which answers every question that has a candidate."""
+        if self.topic_floor <= 0.0 or threshold <= 0.0 or not len(matrix):
+            return False
+        return closest_passage(matrix) < self.topic_floor
 
     def leaves_type_unmet(self, probabilities: np.ndarray, matrix: np.ndarray, threshold: float) -> bool:
         """True when this model, at ``threshold``, refuses the best candidate because the

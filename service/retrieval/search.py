@@ -39,14 +39,15 @@ class Answer:
     score: float  # calibrated probability that this is a right answer
 
 
-AbstentionReason = Literal["unknown_terms", "unmet_type", "unlikely", "no_passages"]
+AbstentionReason = Literal["unknown_terms", "off_topic", "unmet_type", "unlikely", "no_passages"]
 
 
 @dataclass(frozen=True)
 class Abstention:
     """Why there is no answer: names no passage mentions, refused outright (``unknown_terms``:
     for one document of a comparison, or for the index when ``abstain_on_unknown_terms`` is
-    set), a best answer that states no count or time when the question asks for one
+    set), a question further from every top passage than the texts' own questions are
+    (``off_topic``), a best answer that states no count or time when the question asks for one
     (``unmet_type``), a best answer whose calibrated probability is under the threshold
     (``unlikely``; ``terms`` still lists the names no passage mentions), or nothing to answer
     from (``no_passages``)."""
@@ -271,6 +272,8 @@ class Searcher:
         best = candidates[int(np.argmax(probabilities))]
         score = self.answer_model.answer_probability(probabilities, matrix)
         threshold = self.answer_model.threshold_for(s.abstain_threshold)
+        if self.answer_model.is_off_topic(matrix, threshold):
+            return hits, Abstention("off_topic", tuple(unknown), score=score)
         if self.answer_model.leaves_type_unmet(probabilities, matrix, threshold):
             return hits, Abstention("unmet_type", tuple(unknown), score=score)
         if score < threshold:
