@@ -362,7 +362,9 @@ def describe(rt: Runtime) -> str | None:
         else ""
     )
     if model.topic_floor > 0 and threshold > 0:
-        refusal += f", refusing as off-topic a best passage under cosine {model.topic_floor:.3f}"
+        refusal += (
+            f", refusing as off-topic a question no top passage comes within {model.topic_floor:.3f} of"
+        )
     reader = f", reading the best {model.read_top} with {model.reader.name}" if model.reader else ""
     return f"{model.name} (threshold {threshold:.3f}{refusal}{reader})"
 
