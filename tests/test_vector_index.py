@@ -134,7 +134,8 @@ def test_a_restricted_search_returns_only_allowed_passages_nearly_as_exact_searc
         index.make_direct_map()  # as read_vector_index does: stored vectors by id
     rng = np.random.default_rng(3)
     queries = calibration_queries(vectors, 30)
-    # One document's passages, a few hundred anywhere, most of the index (the ID selector).
+    # One document's passages, a few hundred anywhere, most of the index: whichever way
+    # search_vectors takes for each (the next test says which it takes).
     for size in (40, 900, 5000):
         allowed = np.arange(2000, 2040) if size == 40 else np.sort(rng.choice(6000, size, replace=False))
         truth = exact_neighbours(vectors[allowed], queries)
