@@ -47,6 +47,7 @@ from service.vector_index import (
     recall_at,
     restricted_search,
     scored_exactly,
+    search_selected,
     search_vectors,
     summary,
 )
@@ -81,15 +82,11 @@ def filtered_search(index_dir: Path, questions: list[str], sizes: list[int]) -> 
     order = np.random.default_rng(0).permutation(len(ranges))
     faiss.omp_set_num_threads(1)  # one question at a time, as a request is served
 
-    def selector_search(q: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        params, _ = restricted_search(ann, len(allowed))
-        selector = faiss.IDSelectorBatch(allowed)
-        params.sel = selector
-        return np.asarray(ann.search(q[None, :], 50, params=params)[1][0])
-
     ways = {
         "exact": lambda q, allowed: exact_among(ann, q, 50, allowed)[1],
-        "selector": selector_search,
+        "selector": lambda q, allowed: search_selected(
+            ann, q, 50, allowed, restricted_search(ann, len(allowed))[0]
+        )[1],
         "served": lambda q, allowed: search_vectors(ann, q, 50, allowed)[1],
     }
     rows = []
@@ -107,8 +104,10 @@ def filtered_search(index_dir: Path, questions: list[str], sizes: list[int]) -> 
             started = time.perf_counter()
             found[name] = [way(q, allowed)[:10] for q in queries]
             ms[name] = (time.perf_counter() - started) / len(queries) * 1000
-        exactly = scored_exactly(ann, len(allowed), Settings().exact_max_passages)
-        served = "exact" if exactly else "selector"
+        compared = restricted_search(ann, len(allowed))[1]
+        served = (
+            "exact" if scored_exactly(len(allowed), compared, Settings().exact_max_passages) else "selector"
+        )
         rows.append(
             [
                 f"{len(allowed):,} ({len(allowed) / ann.ntotal:.1%})",

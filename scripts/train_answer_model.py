@@ -505,19 +505,20 @@ def fit(
     inputs = np.zeros((len(pool.items), len(CALIBRATION_INPUTS)))
     right = np.zeros(len(pool.items), dtype=bool)
     unmet = np.zeros(len(pool.items), dtype=bool)
+    closest = np.zeros(len(pool.items))
     folds: dict[str, Any] = {}
     for held in sorted(set(pool.groups)):
         out = pool.mask(lambda _, g, held=held: g == held)
         folds[held] = fitter(pool.rows(trainable & ~out, in_domain_weight))
         part = question_level(folds[held], pool.subset(out), data.reading)
-        inputs[out], right[out], unmet[out] = part.inputs, part.right, part.unmet
+        inputs[out], right[out], unmet[out], closest[out] = part.inputs, part.right, part.unmet, part.closest
     oof = Scored(
         inputs,
         right,
         pool.mask(lambda item, _: item["answers"]),
         np.array(pool.unknown, dtype=bool),
         unmet,
-        np.array([closest_passage(m) for m in pool.matrices]),
+        closest,
     )
     model = fitter(pool.rows(trainable, in_domain_weight))
     first = len(data.train.items)

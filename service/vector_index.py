@@ -245,14 +245,15 @@ def restricted_search(index: faiss.Index, allowed: int) -> tuple[Any, int]:
     return faiss.SearchParameters(), ann.ntotal  # a flat index with a selector scans every vector
 
 
-def scored_exactly(index: faiss.Index, allowed: int, exact_max: int) -> bool:
+def scored_exactly(allowed: int, compared: int, exact_max: int) -> bool:
     """Whether a search among ``allowed`` passages scores them exactly from their stored vectors:
     when there are at most ``exact_max`` (one document, a few), or when a restricted search of
-    the index (``restricted_search``) would compare more vectors than that. At 1M passages
+    the index would compare more vectors than that (``compared``, from ``restricted_search``).
+    At 1M passages
     (HNSW, ``ef_search`` 512) that scores up to ~185k allowed passages exactly (50k: 12 ms,
     where the selector took 112; 150k: 43, the selector 49) and searches more with a selector
     (300k: 48 ms, exactly 92; ``scripts/bench_million.py --filters``, BENCHMARKS.md)."""
-    return allowed <= max(exact_max, restricted_search(index, allowed)[1])
+    return allowed <= max(exact_max, compared)
 
 
 def exact_among(
@@ -287,16 +288,27 @@ def search_vectors(
     ids) when given: a filter is applied before ranking, never after.
 
     Allowed passages are scored exactly when that costs less (``scored_exactly``); else the
-    index is searched with a FAISS ID selector."""
-    if depth <= 0:
-        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-    params: Any = None
-    if allowed is not None:
-        if scored_exactly(index, len(allowed), exact_max):
-            return exact_among(index, qvec, depth, allowed)
-        params = restricted_search(index, len(allowed))[0]
-        selector = faiss.IDSelectorBatch(allowed)  # must outlive the search
-        params.sel = selector
-    scores, ids = index.search(qvec[None, :], depth, params=params)
+    index is searched with a FAISS ID selector (``search_selected``)."""
+    if allowed is None:
+        return _found(index.search(qvec[None, :], depth))
+    params, compared = restricted_search(index, len(allowed))
+    if scored_exactly(len(allowed), compared, exact_max):
+        return exact_among(index, qvec, depth, allowed)
+    return search_selected(index, qvec, depth, allowed, params)
+
+
+def search_selected(
+    index: faiss.Index, qvec: np.ndarray, depth: int, allowed: np.ndarray, params: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """The index's own search among ``allowed`` (sorted ids) only, through an ID selector, with
+    the widened ``params`` of ``restricted_search``."""
+    selector = faiss.IDSelectorBatch(allowed)  # must outlive the search
+    params.sel = selector
+    return _found(index.search(qvec[None, :], depth, params=params))
+
+
+def _found(result: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One question's scores and ids from a FAISS search, without its -1 fillers."""
+    scores, ids = result
     keep = ids[0] >= 0
     return scores[0][keep], ids[0][keep]

@@ -361,7 +361,7 @@ def describe(rt: Runtime) -> str | None:
         if model.refuses_unmet_type_at(threshold)
         else ""
     )
-    if model.topic_floor > 0 and threshold > 0:
+    if model.refuses_off_topic_at(threshold):
         refusal += (
             f", refusing as off-topic a question no top passage comes within {model.topic_floor:.3f} of"
         )

@@ -265,9 +265,14 @@ class AnswerModel:
         the closest of its top passages is further from it than the closest passage of 99% of
         the answerable human-security questions it was fitted on (``topic_floor``). Off at a
         threshold of 0, which answers every question that has a candidate."""
-        if self.topic_floor <= 0.0 or threshold <= 0.0 or not len(matrix):
+        if not self.refuses_off_topic_at(threshold) or not len(matrix):
             return False
         return closest_passage(matrix) < self.topic_floor
+
+    def refuses_off_topic_at(self, threshold: float) -> bool:
+        """Whether the topic floor is in force at ``threshold`` (not at 0: see
+        ``refuses_unmet_type_at``)."""
+        return self.topic_floor > 0.0 and threshold > 0.0
 
     def leaves_type_unmet(self, probabilities: np.ndarray, matrix: np.ndarray, threshold: float) -> bool:
         """True when this model, at ``threshold``, refuses the best candidate because the
