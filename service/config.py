@@ -169,7 +169,7 @@ class Settings(BaseSettings):
         description="Answer is null when the best answer's calibrated probability is below this; "
         "unset: the answer model's own threshold, chosen on validation articles for a "
         "false-abstain rate of at most 0.10. 0 answers every question that has a candidate "
-        "(even one whose best answer states no count or time that it asks for).",
+        "(even one whose best answer states no count, time or name that it asks for).",
     )
     abstain_on_unknown_terms: bool = Field(
         False,

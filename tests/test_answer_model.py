@@ -25,9 +25,11 @@ from service.models.answer_model import (
     AnswerModel,
     candidate_scores,
     reread,
+    unmet_name,
     unmet_type,
 )
 from service.models.answer_reader import BUNDLED_READER, READER_META, AnswerReader
+from service.models.name_tagger import NameTagger
 from service.runtime import Runtime
 
 OGATA = "What three priorities did Sadako Ogata name for human security?"
@@ -187,6 +189,48 @@ def test_a_model_that_refuses_an_unmet_type_judges_its_best_candidate_only(
     assert model.leaves_type_unmet(np.zeros(0), rows[:0], model.threshold) is False
     # A threshold of 0 answers every question with a candidate: no refusal either.
     assert model.leaves_type_unmet(np.array([0.8, 0.3]), rows, model.threshold_for(0.0)) is False
+
+
+SUCCEEDED = "Who succeeded Sadako Ogata as President of JICA?"
+BECAME = (
+    "In 2003, OGATA Sadako, who had served as UN High Commissioner for Refugees, became President of JICA, "
+    "while the Ministry of Foreign Affairs intensified its efforts."
+)
+
+
+def test_the_name_tagger_loads_offline_and_finds_the_people_and_bodies_a_sentence_names() -> None:
+    names = NameTagger.load().names(BECAME)
+    assert ("OGATA Sadako", "PERSON") in names
+    assert ("JICA", "ORG") in names
+
+
+@pytest.mark.parametrize(
+    ("question", "unmet"),
+    [
+        # The texts never say who succeeded her; the sentence that names her alone is no answer.
+        (SUCCEEDED, True),
+        ("Who became President of JICA in 2003?", False),
+        # Asks for no name: the rule is silent.
+        ("When did Sadako Ogata become President of JICA?", False),
+    ],
+)
+def test_a_candidate_that_names_no_one_the_question_does_not_leaves_the_name_unmet(
+    question: str, unmet: bool
+) -> None:
+    row = np.zeros(len(FEATURES))
+    row[FEATURES.index("asks_who")] = question.startswith("Who")
+    assert unmet_name(question, row, BECAME, NameTagger.load()) is unmet
+
+
+def test_the_bundled_model_refuses_an_answer_without_the_name_asked_for() -> None:
+    model = AnswerModel.load()
+    assert model.meta["refuse_unmet_name"] and model.names is not None
+    rows = np.zeros((1, len(FEATURES)))
+    rows[0, FEATURES.index("asks_who")] = 1
+    assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, SUCCEEDED, lambda _: BECAME)
+    # Without the question and the texts (or at a threshold of 0) only counts and times are judged.
+    assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold)
+    assert not model.leaves_type_unmet(np.array([0.9]), rows, 0.0, SUCCEEDED, lambda _: BECAME)
 
 
 @pytest.mark.parametrize(("floor", "off_topic"), [(0.35, True), (0.25, False), (0.0, False)])

@@ -41,6 +41,7 @@ FOUNDATION = (
     "vector_index",
     "analysis",
     "cues",
+    "asked_names",
     "facts",
 )
 

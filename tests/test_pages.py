@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
@@ -45,9 +46,14 @@ def test_no_answer_says_which_name_the_texts_never_mention(client: TestClient) -
     assert "do not answer this question" in html and "never mention" not in html
 
 
-def test_no_answer_to_a_figure_the_texts_never_give_says_so(client: TestClient) -> None:
-    html = client.get("/?q=how+many+staff+does+jica+employ").text
-    assert "do not answer this question: the passages closest to it give no figure or date" in html
+@pytest.mark.parametrize(
+    "question", ["how many staff does jica employ", "Who succeeded Sadako Ogata as President of JICA?"]
+)
+def test_no_answer_to_a_figure_or_name_the_texts_never_give_says_so(
+    client: TestClient, question: str
+) -> None:
+    html = client.get("/", params={"q": question}).text
+    assert "do not answer this question: the passages closest to it give no figure, date or name" in html
 
 
 def test_document_view_marks_the_cited_range(client: TestClient) -> None:

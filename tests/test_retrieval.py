@@ -81,6 +81,39 @@ def test_a_question_asking_for_a_figure_the_texts_never_give_is_refused_and_says
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "Who succeeded Sadako Ogata as President of JICA?",
+        "which country chaired the human security network before canada",
+    ],
+)
+def test_a_question_asking_for_someone_the_texts_never_name_is_refused_and_says_why(
+    client: TestClient, question: str
+) -> None:
+    # The best sentence is on topic ('OGATA Sadako … became President of JICA'), but names no
+    # person, or no country, the question does not already name.
+    body = ask(client, question)
+    assert body["answer"] is None and body["reason"] == "unmet_type"
+    assert body["passages"]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Who became President of JICA in 2003?", "OGATA Sadako"),
+        # Its passage is not the first the search found: the answer stage moves it up, and the
+        # name check must read the chosen sentence, not what stood at that rank before.
+        ("In which city did Japan's prime minister mention human security in 1998?", "Singapore"),
+    ],
+)
+def test_a_question_asking_for_someone_the_texts_name_is_answered_with_them(
+    client: TestClient, question: str, named: str
+) -> None:
+    body = ask(client, question)
+    assert body["answer"] is not None and named in body["answer"]["text"]
+
+
+@pytest.mark.parametrize(
     ("question", "said"),
     [
         ("How large had the budget of the UN Trust Fund for Human Security grown by 2002?", "$170 million"),

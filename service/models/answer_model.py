@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from service.asked_names import asked_labels, gives_asked_name
 from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.models.artifacts import read_meta
+from service.models.name_tagger import NameTagger
 
 #: The kinds of answer a question can ask for (``service.retrieval.answering.question_type``);
 #: "other" has no feature of its own (all ``asks_*`` are 0).
@@ -98,6 +100,15 @@ def unmet_type(row: np.ndarray) -> float:
     if row[_F["asks_count"]] and not row[_F["states_count"]]:
         return 1.0
     return float(bool(row[_F["asks_when"]] and not row[_F["states_time"]]))
+
+
+def unmet_name(question: str, row: np.ndarray, text: str, tagger: NameTagger) -> bool:
+    """True when the question asks for a person, a country, a city or a body
+    (``asked_labels``) and the candidate (its feature ``row`` and ``text``) names none the
+    question does not: 'Who succeeded Ogata as President of JICA?' and the sentence saying that
+    she became President. Only such questions' candidates are tagged."""
+    labels = asked_labels(question, bool(row[_F["asks_who"]]))
+    return bool(labels) and not gives_asked_name(question, tagger.names(text), labels)
 
 
 def closest_passage(matrix: np.ndarray) -> float:
@@ -181,6 +192,9 @@ class AnswerModel:
     # Abstain when the best candidate states no count or time that the question asks for
     # (``unmet_type``), whatever its probability: set by training when that earned its place.
     refuse_unmet_type: bool = False
+    # With it, abstain too when the best candidate names no person, country, city or body that
+    # the question asks for (``unmet_name``), told by this tagger; None: no such refusal.
+    names: NameTagger | None = None
     # Abstain as off the texts' topic when the best candidate's passage is further from the
     # question than this cosine (``off_topic``); 0 for none. Fitted by training.
     topic_floor: float = 0.0
@@ -222,6 +236,7 @@ class AnswerModel:
             read_top=int(wanted["top"]) if wanted else 0,
             read_weight=float(wanted["weight"]) if wanted else 0.0,
             refuse_unmet_type=bool(meta.get("refuse_unmet_type", False)),
+            names=NameTagger.load() if meta.get("refuse_unmet_name") else None,
             topic_floor=float(meta.get("topic_floor", 0.0)),
         )
 
@@ -274,13 +289,26 @@ class AnswerModel:
         ``refuses_unmet_type_at``)."""
         return self.topic_floor > 0.0 and threshold > 0.0
 
-    def leaves_type_unmet(self, probabilities: np.ndarray, matrix: np.ndarray, threshold: float) -> bool:
+    def leaves_type_unmet(
+        self,
+        probabilities: np.ndarray,
+        matrix: np.ndarray,
+        threshold: float,
+        question: str | None = None,
+        text_of: Callable[[int], str] | None = None,
+    ) -> bool:
         """True when this model, at ``threshold``, refuses the best candidate because the
-        question asks for a count or a time it does not state (``unmet_type``). Such a best
-        candidate is seldom right, and it is what most near-domain questions the texts cannot
-        answer get: refusing it raised abstention on the unanswerable development questions,
-        out of fold, from 0.057 to 0.400 at a lower false-abstain (BENCHMARKS.md, eighth
-        session)."""
+        question asks for a count or a time it does not state (``unmet_type``), or, given the
+        question and the candidates' texts, for a person, a country, a city or a body it does not
+        name (``unmet_name``). Such a best candidate is seldom right, and it is what most
+        near-domain questions the texts cannot answer get: refusing counts and times raised
+        abstention on the unanswerable development questions, out of fold, from 0.057 to 0.400
+        at a lower false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth."""
         if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
-        return bool(unmet_type(matrix[int(np.argmax(probabilities))]))
+        best = int(np.argmax(probabilities))
+        if unmet_type(matrix[best]):
+            return True
+        if self.names is None or question is None or text_of is None:
+            return False
+        return unmet_name(question, matrix[best], text_of(best), self.names)

@@ -47,10 +47,10 @@ class Abstention:
     """Why there is no answer: names no passage mentions, refused outright (``unknown_terms``:
     for one document of a comparison, or for the index when ``abstain_on_unknown_terms`` is
     set), a question further from every top passage than the texts' own questions are
-    (``off_topic``), a best answer that states no count or time when the question asks for one
-    (``unmet_type``), a best answer whose calibrated probability is under the threshold
-    (``unlikely``; ``terms`` still lists the names no passage mentions), or nothing to answer
-    from (``no_passages``)."""
+    (``off_topic``), a best answer that states no count or time when the question asks for one,
+    or names no person, country, city or body it asks for (``unmet_type``), a best answer whose
+    calibrated probability is under the threshold (``unlikely``; ``terms`` still lists the
+    names no passage mentions), or nothing to answer from (``no_passages``)."""
 
     reason: AbstentionReason
     terms: tuple[str, ...] = ()
@@ -257,11 +257,11 @@ class Searcher:
         candidates, matrix = self.candidates(question, qvec, hits, unknown)
         if not candidates:
             return hits, Abstention("no_passages")
-        index = self.index
+        index, ranked = self.index, hits  # the candidates' passage numbers index these hits
 
         def text_of(i: int) -> str:
             c = candidates[i]
-            return index.document_of(hits[c.passage].chunk).text[c.start : c.end]
+            return index.document_of(ranked[c.passage].chunk).text[c.start : c.end]
 
         probabilities = self.answer_model.candidate_probabilities(matrix, question, text_of)
         # A reranker's order is final: it read every passage whole.
@@ -274,7 +274,7 @@ class Searcher:
         threshold = self.answer_model.threshold_for(s.abstain_threshold)
         if self.answer_model.is_off_topic(matrix, threshold):
             return hits, Abstention("off_topic", tuple(unknown), score=score)
-        if self.answer_model.leaves_type_unmet(probabilities, matrix, threshold):
+        if self.answer_model.leaves_type_unmet(probabilities, matrix, threshold, question, text_of):
             return hits, Abstention("unmet_type", tuple(unknown), score=score)
         if score < threshold:
             return hits, Abstention("unlikely", tuple(unknown), score=score)

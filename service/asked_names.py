@@ -1,0 +1,92 @@
+"""What kind of name a question asks for, and whether an answer gives one.
+
+'Who succeeded Ogata as President of JICA?' asks for a person; 'Which country chaired the
+network before Canada?' for a country. The texts cannot answer either, and the sentence the
+answer stage finds for each is on the right topic but names no one, or no country, the
+question does not already name. Such an answer is refused (``unmet_type``), as one that states
+no count is refused to 'how many'. The names come from a named-entity tagger
+(``service.models.name_tagger``, OntoNotes labels); this module is the pure logic around it.
+
+A *who* question asks for a person when it names a role only a person holds ('president',
+'chaired', 'author'); otherwise a body, a people or a place answers it too ('Who organised the
+symposium?' – 'the Ministry of Foreign Affairs'), and 'Who was Chopin?' asks what someone was,
+not for another name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from service.analysis import WORD, name_forms, written_forms
+
+PERSON = frozenset({"PERSON"})
+ANYONE = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+COUNTRY = frozenset({"GPE", "NORP"})
+CITY = frozenset({"GPE", "LOC", "FAC"})
+BODY = frozenset({"ORG"})
+
+# Offices and callings of a person, not of a body: 'Which economist …?' asks for a person.
+_PERSON_NOUN = (
+    r"(president|vice[- ]president|minister|premier|chair(man|person|woman)?|head|leader|director|"
+    r"secretar(y|ie)|author|founder|successor|predecessor|moderator|representative|ambassador|"
+    r"commissioner|official|spokes(man|person|woman)|king|queen|emperor|governor|mayor|chief|envoy|"
+    r"delegate|speaker|economist|professor|scholar|diplomat|politician|person)s?"
+)
+# A who question naming one of them, or a deed of one, asks for a person.
+_PERSON_ROLE = re.compile(
+    rf"\b({_PERSON_NOUN}|chaired|chairs|heads|headed|leads?|led|direct(s|ed)|authored|founded|"
+    r"succeed\w*|moderat\w*|represent\w*|in charge)\b",
+    re.I,
+)
+# 'Who was Frédéric Chopin?': asks what a named one was.
+_WHO_IS_NAMED = re.compile(r"^\W*(?i:who)\s+(is|was|are|were)\s+[A-Z][\w'.-]*(\s+[A-Z0-9][\w'.-]*)*\W*$")
+# 'Which African countries', 'what other city'; not 'What does the City Council …' nor 'What
+# kind of city …'.
+_WHICH = (
+    r"\b(which|what)\s+((?!(is|are|was|were|do|does|did|has|have|had|the|a|an|kind|type|sort)\b)\w+\s+){0,2}?"
+)
+_ASKED: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(_WHICH + _PERSON_NOUN + r"\b", re.I), PERSON),
+    (re.compile(_WHICH + r"(countr(y|ies)|nations?)\b", re.I), COUNTRY),
+    (re.compile(_WHICH + r"(city|cities|towns?)\b", re.I), CITY),
+    (
+        re.compile(
+            _WHICH + r"(ngos?|organi[sz]ations?|agenc(y|ies)|universit(y|ies)|institutions?|compan(y|ies))\b",
+            re.I,
+        ),
+        BODY,
+    ),
+)
+# Words of a name that say nothing of which one it is.
+_FILLER = frozenset({"the", "of", "and", "for", "on", "in", "de", "von"})
+
+
+def asked_labels(question: str, asks_who: bool) -> frozenset[str]:
+    """The labels of the names one of which answers ``question`` (empty: it asks for none).
+    ``asks_who``: its first question word is who, whom or whose
+    (``service.retrieval.answering.question_type``)."""
+    if asks_who:
+        if _PERSON_ROLE.search(question):
+            return PERSON
+        return frozenset() if _WHO_IS_NAMED.match(question) else ANYONE
+    for pattern, labels in _ASKED:
+        if pattern.search(question):
+            return labels
+    return frozenset()
+
+
+def gives_asked_name(question: str, names: Iterable[tuple[str, str]], labels: frozenset[str]) -> bool:
+    """True when one of ``names`` (text, label) has one of ``labels`` and is not one the
+    question already names. A person is the question's own when it shares a word with it
+    ('OGATA Sadako' and 'Ogata'); a body or place only when all its words are the question's
+    ('the Ministry of Foreign Affairs of Japan' is not 'Japan')."""
+    asked = written_forms(question)
+    for text, label in names:
+        if label not in labels:
+            continue
+        words = [w for w in WORD.findall(text.lower()) if w not in _FILLER]
+        known = [bool(name_forms(w) & asked) for w in words]
+        if words and not (any(known) if label == "PERSON" else all(known)):
+            return True
+    return False

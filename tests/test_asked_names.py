@@ -1,0 +1,71 @@
+"""What kind of name a question asks for, and whether an answer's names give one: pure logic,
+no model (the tagger's names are written out here as it gives them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.asked_names import ANYONE, BODY, CITY, COUNTRY, PERSON, asked_labels, gives_asked_name
+from service.retrieval.answering import question_type
+
+
+def asked(question: str) -> frozenset[str]:
+    return asked_labels(question, question_type(question) == "who")
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        # A role only a person holds: a person answers.
+        ("Who succeeded Sadako Ogata as President of JICA?", PERSON),
+        ("who chaired the international commission on intervention and state sovereignty", PERSON),
+        ("Who was the lead author of the Human Development Report 1994?", PERSON),
+        # Otherwise a body, a people or a place answers 'who' too.
+        ("Who organised the 2010 symposium on human security in Asia?", ANYONE),
+        ("Whose army liberated Warsaw in 1806?", ANYONE),
+        # 'Who was X?' asks what a named one was.
+        ("Who was Frédéric Chopin?", frozenset()),
+        ("Which African countries received projects from the Trust Fund?", COUNTRY),
+        ("Which city hosted the first Friends of Human Security meeting?", CITY),
+        ("which ngos took part in the panel discussions", BODY),
+        ("What Japanese universities belong to the consortium?", BODY),
+        # No name asked for.
+        ("What does the City Council divide itself into?", frozenset()),
+        ("What is human security?", frozenset()),
+        ("Why did Canada give up the chairmanship of the network?", frozenset()),
+        ("How many countries belong to the network?", frozenset()),
+    ],
+)
+def test_a_question_asks_for_the_kind_of_name_its_wording_says(question: str, labels: frozenset[str]) -> None:
+    assert asked(question) == labels
+
+
+OGATA = (
+    ("2003", "DATE"),
+    ("OGATA Sadako", "PERSON"),
+    ("JICA", "ORG"),
+    ("the Ministry of Foreign Affairs", "ORG"),
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "names", "gives"),
+    [
+        # She is the question's own: one shared name word says so ('Ogata').
+        ("Who succeeded Ogata as President of JICA?", OGATA, False),
+        ("Who became President of JICA in 2003?", OGATA, True),
+        # A body is the question's own only when all its words are.
+        ("Who organised it with Japan?", (("the Ministry of Foreign Affairs of Japan", "ORG"),), True),
+        ("Who organised the symposium?", (("the Symposium", "ORG"),), False),
+        # A people is its country: 'Canadian' is 'Canada'.
+        ("Which countries followed Canada?", (("Canadian", "NORP"),), False),
+        ("Which countries followed Canada?", (("Canadian", "NORP"), ("Norway", "GPE")), True),
+        # Only the asked labels count.
+        ("Which countries followed Canada?", (("Lloyd Axworthy", "PERSON"),), False),
+        ("Who chaired it?", (), False),
+    ],
+)
+def test_an_answer_gives_the_asked_name_only_with_one_the_question_does_not_name(
+    question: str, names: tuple[tuple[str, str], ...], gives: bool
+) -> None:
+    assert gives_asked_name(question, names, asked(question) or ANYONE) is gives
