@@ -358,13 +358,13 @@ def describe(rt: Runtime) -> str | None:
         return None
     threshold = model.threshold_for(rt.settings.abstain_threshold)
     refusal = ""
-    if model.refuses_unmet_type_at(threshold) and model.names is not None:
-        refusal = (
-            ", refusing an answer without the count, time, person, place or body asked for "
-            f"(names by {model.names.name})"
-        )
-    elif model.refuses_unmet_type_at(threshold):
+    if model.refuses_unmet_type_at(threshold):
         refusal = ", refusing an answer without the count or time asked for"
+        if model.names is not None:
+            refusal = (
+                ", refusing an answer without the count, time, person, place or body asked for "
+                f"(names by {model.names.name})"
+            )
     if model.refuses_off_topic_at(threshold):
         refusal += (
             f", refusing as off-topic a question no top passage comes within {model.topic_floor:.3f} of"
