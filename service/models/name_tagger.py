@@ -2,9 +2,9 @@
 named-entity recogniser only.
 
 The answer stage asks it of one text per question at most: the best answer to a question that
-asks *who*, or *which country*, *city* or *organisation* (``service.asked_names``).
+asks *who*, or *which* person, country, city or organisation (``service.asked_names``).
 An answer that names no such one the question does not already name is refused, like an answer
-that states no count to a 'how many' (``AnswerModel.leaves_type_unmet``): it is what most
+that states no count to a 'how many' (``AnswerModel.leaves_type_unmet``): it is what many
 near-domain questions the texts cannot answer get ('Who succeeded Ogata as President of
 JICA?' gets the sentence saying that she became President).
 
