@@ -204,6 +204,11 @@ def test_the_name_tagger_loads_offline_and_finds_the_people_and_bodies_a_sentenc
     assert ("JICA", "ORG") in names
 
 
+def test_a_missing_name_tagger_stops_with_the_fix() -> None:
+    with pytest.raises(ModelUnavailable, match="make install"):
+        NameTagger.load("no_such_pipeline")
+
+
 @pytest.mark.parametrize(
     ("question", "unmet"),
     [
