@@ -1,6 +1,7 @@
 """The evaluation sets are sound; quality does not regress below its floors on the project's own
 set, meets its targets on Wikipedia articles the answer model never saw, and every stage that
-claims to help earns its place there."""
+claims to help earns its place there (the name refusal on the spent human-security batches,
+where the questions that ask for a name are)."""
 
 from __future__ import annotations
 
