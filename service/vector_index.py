@@ -249,8 +249,7 @@ def scored_exactly(allowed: int, compared: int, exact_max: int) -> bool:
     """Whether a search among ``allowed`` passages scores them exactly from their stored vectors:
     when there are at most ``exact_max`` (one document, a few), or when a restricted search of
     the index would compare more vectors than that (``compared``, from ``restricted_search``).
-    At 1M passages
-    (HNSW, ``ef_search`` 512) that scores up to ~185k allowed passages exactly (50k: 12 ms,
+    At 1M passages (HNSW, ``ef_search`` 512) that scores up to ~185k allowed passages exactly (50k: 12 ms,
     where the selector took 112; 150k: 43, the selector 49) and searches more with a selector
     (300k: 48 ms, exactly 92; ``scripts/bench_million.py --filters``, BENCHMARKS.md)."""
     return allowed <= max(exact_max, compared)

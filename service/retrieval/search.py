@@ -257,25 +257,25 @@ class Searcher:
         candidates, matrix = self.candidates(question, qvec, hits, unknown)
         if not candidates:
             return hits, Abstention("no_passages")
-        index, ranked = self.index, hits  # the candidates' passage numbers index these hits
+        index = self.index
 
         def text_of(i: int) -> str:
-            c = candidates[i]
-            return index.document_of(ranked[c.passage].chunk).text[c.start : c.end]
+            c = candidates[i]  # its passage number indexes the hits as ranked, not as shown
+            return index.document_of(hits[c.passage].chunk).text[c.start : c.end]
 
         probabilities = self.answer_model.candidate_probabilities(matrix, question, text_of)
         # A reranker's order is final: it read every passage whole.
         order = list(range(len(hits)))
         if self.reranker is None:
             order = by_best_answer(len(hits), [c.passage for c in candidates], probabilities)
-            hits = [hits[i] for i in order]
+        shown = [hits[i] for i in order]
         best = candidates[int(np.argmax(probabilities))]
         score = self.answer_model.answer_probability(probabilities, matrix)
         threshold = self.answer_model.threshold_for(s.abstain_threshold)
         if self.answer_model.is_off_topic(matrix, threshold):
-            return hits, Abstention("off_topic", tuple(unknown), score=score)
+            return shown, Abstention("off_topic", tuple(unknown), score=score)
         if self.answer_model.leaves_type_unmet(probabilities, matrix, threshold, question, text_of):
-            return hits, Abstention("unmet_type", tuple(unknown), score=score)
+            return shown, Abstention("unmet_type", tuple(unknown), score=score)
         if score < threshold:
-            return hits, Abstention("unlikely", tuple(unknown), score=score)
-        return hits, Answer(passage=order.index(best.passage), start=best.start, end=best.end, score=score)
+            return shown, Abstention("unlikely", tuple(unknown), score=score)
+        return shown, Answer(passage=order.index(best.passage), start=best.start, end=best.end, score=score)
