@@ -42,6 +42,7 @@ FOUNDATION = (
     "analysis",
     "cues",
     "asked_names",
+    "asked_amounts",
     "facts",
 )
 
