@@ -59,7 +59,7 @@ SIM = 0  # the cosine column of a candidate row (FEATURES[0])
 
 def pairs_of(data: Any, rng: random.Random, off_topic: bool = False) -> list[tuple[str, str, float]]:
     """Training pairs (question, candidate text, label) from collected questions."""
-    out = []
+    out: list[tuple[str, str, float]] = []
     for item, matrix, labels, texts in zip(data.items, data.matrices, data.labels, data.texts, strict=True):
         if not len(texts):
             continue

@@ -25,6 +25,7 @@ from service.models.answer_model import (
     AnswerModel,
     candidate_scores,
     reread,
+    unmet_amount,
     unmet_name,
     unmet_type,
 )
@@ -135,8 +136,8 @@ def test_training_runs_end_to_end_and_the_same_way_twice(tmp_path: Path) -> None
     assert (outs[0] / MODEL_FILE).read_bytes() == (outs[1] / MODEL_FILE).read_bytes()
     model = AnswerModel.load(outs[0])
     assert model.meta["training"]["smoke"] is True
-    # Reported beside the validation articles: the spent untouched batches, never trained on.
-    assert {"validation", "own set", "spent batches"} <= set(model.meta["figures"])
+    # Reported beside the validation articles: the spent untouched batches, out of fold.
+    assert {"validation", "own set", "hs: spent batches"} <= set(model.meta["figures"])
     assert 0.0 < model.topic_floor < 0.6 and model.topic_floor == model.meta["topic_floor"]
     assert model.candidate_probabilities(np.zeros((1, len(FEATURES)), dtype=np.float32)).shape == (1,)
 
@@ -319,3 +320,37 @@ def test_reader_training_runs_end_to_end(tmp_path: Path) -> None:
     reader = AnswerReader.load(tmp_path / "reader")
     assert reader.meta["training"]["smoke"] is True
     assert reader.logits(OGATA, ["a", "b c"]).shape == (2,)
+
+
+RELAUNCHED = (
+    "After its rebirth as a “new JICA” in 2008, the agency unveiled a new vision of “Inclusive and "
+    "Dynamic Development”."
+)
+TOTAL_BUDGET = "What was JICA's total budget for human security projects in 2008?"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "unmet"),
+    [
+        # The texts never give JICA's budget; the sentence on its relaunch states a year, no sum.
+        (TOTAL_BUDGET, RELAUNCHED, True),
+        ("What was JICA's budget in 2008?", "In 2008 JICA's budget was 150 billion yen.", False),
+        ("What share of Japan's aid goes to human security?", RELAUNCHED, True),
+        # Asks for no sum or share: the rule is silent.
+        ("When was JICA relaunched?", RELAUNCHED, False),
+    ],
+)
+def test_a_candidate_that_states_no_sum_or_share_leaves_the_amount_unmet(
+    question: str, text: str, unmet: bool
+) -> None:
+    assert unmet_amount(question, text, NameTagger.load()) is unmet
+
+
+def test_the_bundled_model_refuses_an_answer_without_the_sum_asked_for() -> None:
+    model = AnswerModel.load()
+    assert model.refuse_unmet_amount and model.names is not None
+    rows = np.zeros((1, len(FEATURES)))
+    rows[0, FEATURES.index("asks_count")] = rows[0, FEATURES.index("states_count")] = 1
+    assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, TOTAL_BUDGET, lambda _: RELAUNCHED)
+    budget = "In 2008 JICA's budget was 150 billion yen."
+    assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, TOTAL_BUDGET, lambda _: budget)

@@ -1,7 +1,7 @@
 """The evaluation sets are sound; quality does not regress below its floors on the project's own
 set, meets its targets on Wikipedia articles the answer model never saw, and every stage that
-claims to help earns its place there (the name refusal on the spent human-security batches,
-where the questions that ask for a name are)."""
+claims to help earns its place there (the name and amount refusals on the human-security
+batches, where the questions that ask for a name or an amount are)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from train_answer_model import SPENT_SETS
+from train_answer_model import IN_DOMAIN_SETS, SPENT_SETS
 
+from service.asked_amounts import asked_amount
 from service.asked_names import asked_labels
 from service.config import ROOT, Settings
 from service.ingest.corpus import load_corpus
@@ -199,26 +200,52 @@ def test_refusing_an_answer_that_lacks_the_count_or_time_asked_for_refuses_more_
     assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"] - 0.01
 
 
+def with_and_without(
+    searcher: Searcher, items: list[dict[str, Any]], **without: Any
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The served figures on ``items``, and with the answer model's fields set to ``without``."""
+    variant = Searcher(
+        searcher.index, searcher.embedder, searcher.settings, replace(searcher.answer_model, **without)
+    )
+    with_rule, without_rule = (summarize(run(items, in_process(s, "hybrid"))) for s in (searcher, variant))
+    print(format_table({"with the refusal": with_rule, "without": without_rule}))
+    return with_rule, without_rule
+
+
 def test_refusing_an_answer_without_the_name_asked_for_refuses_more_near_domain_questions(
     settings: Settings,
 ) -> None:
-    # The spent untouched batches (685 questions by other writers, never trained on); only the
-    # 112 that ask for a person, a country, a city or a body can change, so only those are
-    # asked, with and without the refusal. Measured (thirteenth session): 63 unanswerable, of
-    # which 44 refused against 1; 49 answerable, of which 27 answered right against 29. Over
-    # all 685: abstention 0.350 -> 0.539, answers 0.517 -> 0.519 (the threshold moved too).
+    # The spent untouched batches (765 questions by other writers); only the 119 that ask for a
+    # person, a country, a city or a body can change, so only those are asked, with and without
+    # the refusal. The served model learns from these questions since the fourteenth session,
+    # but the rule is no learned part and both runs use the same model. Measured then: 66
+    # unanswerable, of which 48 refused against 1; 53 answerable, of which 39 answered right
+    # against 41. (Thirteenth session, never trained on: 112 of 685; 44 of 63 refused against
+    # 1, 27 of 49 right against 29.)
     searcher = Runtime.start(settings).require_searcher()
-    unnamed = Searcher(
-        searcher.index, searcher.embedder, searcher.settings, replace(searcher.answer_model, names=None)
-    )
     items = [q for path in SPENT_SETS for q in load_questions(path)]
     asking = [q for q in items if asked_labels(q["question"], question_type(q["question"]) == "who")]
     assert len(asking) >= 100
-    with_rule, without = (summarize(run(asking, in_process(s, "hybrid"))) for s in (searcher, unnamed))
-    print(format_table({"with the refusal": with_rule, "without": without}))
+    with_rule, without = with_and_without(searcher, asking, refuse_unmet_name=False)
     assert with_rule["abstain_unans"] >= without["abstain_unans"] + 0.50
     lost = (without["answer_acc"] - with_rule["answer_acc"]) * with_rule["answerable"]
-    assert lost <= 3.5  # right answers, of 468 answerable questions in all
+    assert lost <= 3.5  # right answers
+
+
+def test_refusing_an_answer_without_the_sum_or_share_asked_for_refuses_more_near_domain_questions(
+    settings: Settings,
+) -> None:
+    # The human-security questions (development and spent batches, 1,160) that ask for a sum of
+    # money or a share: 67, with and without the refusal (same model; the rule is no learned
+    # part). Measured (fourteenth session): 61 unanswerable, of which 56 refused against 43 (the
+    # rest by the count refusal); the 6 answerable all answered right both times.
+    searcher = Runtime.start(settings).require_searcher()
+    items = [q for path in IN_DOMAIN_SETS for q in load_questions(path)]
+    asking = [q for q in items if asked_amount(q["question"])]
+    assert len(asking) >= 50
+    with_rule, without = with_and_without(searcher, asking, refuse_unmet_amount=False)
+    assert with_rule["abstain_unans"] >= without["abstain_unans"] + 0.15
+    assert with_rule["answer_acc"] >= without["answer_acc"]
 
 
 def test_the_unknown_names_rule_stays_off_where_it_would_lose_answers(

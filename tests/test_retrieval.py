@@ -74,6 +74,9 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         # no person, or no country, the question does not already name.
         "Who succeeded Sadako Ogata as President of JICA?",
         "which country chaired the human security network before canada",
+        # The best sentence states numbers (a year), but no sum, or no share.
+        "What was JICA's total budget for human security projects in 2008?",
+        "What share of Japan's ODA budget goes to human security projects?",
     ],
 )
 def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_and_says_why(
@@ -89,6 +92,7 @@ def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_
     ("question", "said"),
     [
         ("How large had the budget of the UN Trust Fund for Human Security grown by 2002?", "$170 million"),
+        ("By 2002, how much money had the UN Trust Fund for Human Security grown to?", "$170 million"),
         ("When did Japan set up the Trust Fund for Human Security?", "in 1999 established"),
         ("Who became President of JICA in 2003?", "OGATA Sadako"),
         # Its passage is not the first the search found: the answer stage moves it up, and the

@@ -351,20 +351,21 @@ def health(request: Request) -> Health:
 
 def describe(rt: Runtime) -> str | None:
     """The answer model's name, the abstention threshold in force, whether it refuses an answer
-    that lacks the count or time (and the person, place or body) asked for, and the reader it
-    consults."""
+    that lacks the count or time (and the sum, share, person, place or body) asked for, and the
+    reader it consults."""
     model = rt.answer_model
     if model is None:
         return None
     threshold = model.threshold_for(rt.settings.abstain_threshold)
     refusal = ""
     if model.refuses_unmet_type_at(threshold):
-        refusal = ", refusing an answer without the count or time asked for"
+        kinds = ["count", "time"]
         if model.names is not None:
-            refusal = (
-                ", refusing an answer without the count, time, person, place or body asked for "
-                f"(names by {model.names.name})"
-            )
+            kinds += ["sum", "share"] if model.refuse_unmet_amount else []
+            kinds += ["person", "place", "body"] if model.refuse_unmet_name else []
+        refusal = f", refusing an answer without the {', '.join(kinds[:-1])} or {kinds[-1]} asked for"
+        if model.names is not None:
+            refusal += f" (tagged by {model.names.name})"
     if model.refuses_off_topic_at(threshold):
         refusal += (
             f", refusing as off-topic a question no top passage comes within {model.topic_floor:.3f} of"

@@ -310,8 +310,8 @@ class Health(BaseModel):
     answer_model: str | None = Field(
         None,
         description="The learned answer model choosing answers and abstaining: its name, threshold, "
-        "whether it refuses an answer without the count, time, person, place or body asked for "
-        "(and the tagger that finds names), and its reader.",
+        "whether it refuses an answer without the count, time, sum, share, person, place or body "
+        "asked for (and the tagger that finds names and amounts), and its reader.",
     )
     index_built_at: str | None
     index_error: str | None = None

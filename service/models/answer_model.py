@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from service.asked_amounts import asked_amount, states_amount
 from service.asked_names import asked_labels, gives_asked_name
 from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
@@ -111,6 +112,14 @@ def unmet_name(question: str, row: np.ndarray, text: str, tagger: NameTagger) ->
     return bool(labels) and not gives_asked_name(question, tagger.names(text), labels)
 
 
+def unmet_amount(question: str, text: str, tagger: NameTagger) -> bool:
+    """True when the question asks for a sum of money or a share (``asked_amount``) and the
+    candidate ``text`` states none: 'What was JICA's total budget in 2008?' and the sentence
+    saying that JICA was relaunched in 2008. Only such questions' candidates are tagged."""
+    asked = asked_amount(question)
+    return asked is not None and not states_amount(text, tagger.names(text), asked)
+
+
 def closest_passage(matrix: np.ndarray) -> float:
     """The cosine of the passage closest to the question among those its candidates come from
     (0 with none): how near the texts come to the question at all."""
@@ -195,6 +204,10 @@ class AnswerModel:
     # With it, abstain too when the best candidate names no person, country, city or body that
     # the question asks for (``unmet_name``), told by this tagger; None: no such refusal.
     names: NameTagger | None = None
+    refuse_unmet_name: bool = False
+    # With the tagger, abstain too when it states no sum or share the question asks for
+    # (``unmet_amount``).
+    refuse_unmet_amount: bool = False
     # Abstain as off the texts' topic when the best candidate's passage is further from the
     # question than this cosine (``off_topic``); 0 for none. Fitted by training.
     topic_floor: float = 0.0
@@ -217,6 +230,8 @@ class AnswerModel:
                 "this code computes; retrain it with `python scripts/train_answer_model.py`"
             )
         booster = lightgbm.Booster(model_file=str(folder / MODEL_FILE))
+        tagged = meta.get("refuse_unmet_name") or meta.get("refuse_unmet_amount")
+        tagger = NameTagger.load() if tagged else None
         reader, wanted = None, meta.get("reader")
         if wanted:
             reader = AnswerReader.load(reader_folder)
@@ -236,7 +251,9 @@ class AnswerModel:
             read_top=int(wanted["top"]) if wanted else 0,
             read_weight=float(wanted["weight"]) if wanted else 0.0,
             refuse_unmet_type=bool(meta.get("refuse_unmet_type", False)),
-            names=NameTagger.load() if meta.get("refuse_unmet_name") else None,
+            names=tagger,
+            refuse_unmet_name=bool(meta.get("refuse_unmet_name", False)),
+            refuse_unmet_amount=bool(meta.get("refuse_unmet_amount", False)),
             topic_floor=float(meta.get("topic_floor", 0.0)),
         )
 
@@ -300,10 +317,12 @@ class AnswerModel:
         """True when this model, at ``threshold``, refuses the best candidate because the
         question asks for a count or a time it does not state (``unmet_type``), or, given the
         question and the candidates' texts, for a person, a country, a city or a body it does not
-        name (``unmet_name``). Such a best candidate is seldom right, and it is what most
-        near-domain questions the texts cannot answer get: refusing counts and times raised
+        name (``unmet_name``), or for a sum or a share it does not state (``unmet_amount``).
+        Such a best candidate is seldom right, and it is what most near-domain questions the
+        texts cannot answer get: refusing counts and times raised
         abstention on the unanswerable development questions, out of fold, from 0.057 to 0.400
-        at a lower false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth."""
+        at a lower false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth;
+        sums and shares, the fourteenth."""
         if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
         best = int(np.argmax(probabilities))
@@ -311,4 +330,6 @@ class AnswerModel:
             return True
         if self.names is None or question is None or text_of is None:
             return False
-        return unmet_name(question, matrix[best], text_of(best), self.names)
+        if self.refuse_unmet_amount and unmet_amount(question, text_of(best), self.names):
+            return True
+        return self.refuse_unmet_name and unmet_name(question, matrix[best], text_of(best), self.names)
