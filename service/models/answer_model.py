@@ -201,12 +201,12 @@ class AnswerModel:
     # Abstain when the best candidate states no count or time that the question asks for
     # (``unmet_type``), whatever its probability: set by training when that earned its place.
     refuse_unmet_type: bool = False
-    # With it, abstain too when the best candidate names no person, country, city or body that
-    # the question asks for (``unmet_name``), told by this tagger; None: no such refusal.
+    # The tagger that the two refusals below read; None: neither is in force.
     names: NameTagger | None = None
+    # With it, abstain too when the best candidate names no person, country, city or body that
+    # the question asks for (``unmet_name``) ...
     refuse_unmet_name: bool = False
-    # With the tagger, abstain too when it states no sum or share the question asks for
-    # (``unmet_amount``).
+    # ... or states no sum of money or share that it asks for (``unmet_amount``).
     refuse_unmet_amount: bool = False
     # Abstain as off the texts' topic when the best candidate's passage is further from the
     # question than this cosine (``off_topic``); 0 for none. Fitted by training.
@@ -319,10 +319,10 @@ class AnswerModel:
         question and the candidates' texts, for a person, a country, a city or a body it does not
         name (``unmet_name``), or for a sum or a share it does not state (``unmet_amount``).
         Such a best candidate is seldom right, and it is what most near-domain questions the
-        texts cannot answer get: refusing counts and times raised
-        abstention on the unanswerable development questions, out of fold, from 0.057 to 0.400
-        at a lower false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth;
-        sums and shares, the fourteenth."""
+        texts cannot answer get: refusing counts and times raised abstention on the
+        unanswerable development questions, out of fold, from 0.057 to 0.400 at a lower
+        false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth; sums and
+        shares, the fourteenth."""
         if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
         best = int(np.argmax(probabilities))

@@ -1,8 +1,9 @@
-"""Which people, bodies and places a text names: spaCy's small English pipeline, its
-named-entity recogniser only.
+"""Which people, bodies and places a text names, and which sums and shares it states: spaCy's
+small English pipeline, its named-entity recogniser only.
 
 The answer stage asks it of one text per question at most: the best answer to a question that
-asks *who*, or *which* person, country, city or organisation (``service.asked_names``).
+asks *who*, or *which* person, country, city or organisation (``service.asked_names``), or
+asks for a sum of money or a share (``service.asked_amounts``).
 An answer that names no such one the question does not already name is refused, like an answer
 that states no count to a 'how many' (``AnswerModel.leaves_type_unmet``): it is what many
 near-domain questions the texts cannot answer get ('Who succeeded Ogata as President of
