@@ -24,8 +24,9 @@ Steps, all seeded and single-threaded where order matters, so two runs write the
    ``eval/questions.jsonl`` (never trained on), counting the questions the service refuses
    outright: those whose best candidate states no count or time that they ask for
    (``REFUSE_UNMET_TYPE``), names no person, country, city or body that they ask for
-   (``REFUSE_UNMET_NAME``), or states no sum or share that they ask for
-   (``REFUSE_UNMET_AMOUNT``).
+   (``REFUSE_UNMET_NAME``), states no sum or share that they ask for
+   (``REFUSE_UNMET_AMOUNT``), or, asked what a person said, never names them
+   (``REFUSE_UNMET_SPEAKER``).
 4. Prints the figures of each set, among them the spent untouched batches (``SPENT_SETS``,
    765 questions by other writers, out of fold); ``--ablations`` prints what each part earns.
 
@@ -65,11 +66,12 @@ from service.models.answer_model import (
     read_best,
     unmet_amount,
     unmet_name,
+    unmet_speaker,
     unmet_type,
 )
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.models.name_tagger import NameTagger
-from service.retrieval.answering import SentenceTable
+from service.retrieval.answering import SentenceTable, context_start
 from service.retrieval.ranking import by_best_answer
 from service.retrieval.search import Searcher
 from service.runtime import load_encoder
@@ -172,6 +174,10 @@ REFUSE_UNMET_NAME = True
 #: With it, abstain when the question asks for a sum of money or a share and the best candidate
 #: states none (``answer_model.unmet_amount``; BENCHMARKS.md, fourteenth session).
 REFUSE_UNMET_AMOUNT = True
+#: With it, abstain when the question asks what a person it names said or thought and neither
+#: the best candidate nor the sentences before it name them (``answer_model.unmet_speaker``;
+#: BENCHMARKS.md, fourteenth session).
+REFUSE_UNMET_SPEAKER = True
 AUGMENT_COPIES = 1  # word-dropped copies of each training question
 OFF_TOPIC_EVERY = 2  # every 2nd question of a split, asked of the human-security texts
 
@@ -186,7 +192,7 @@ class Rows:
     sizes: np.ndarray
 
 
-FIELDS = ("items", "matrices", "labels", "groups", "ranks", "unknown", "passage_hits", "texts")
+FIELDS = ("items", "matrices", "labels", "groups", "ranks", "unknown", "passage_hits", "texts", "contexts")
 
 
 @dataclass
@@ -201,6 +207,7 @@ class Questions:
     unknown: list[bool] = field(default_factory=list)  # names no passage mentions: refused
     passage_hits: list[list[bool]] = field(default_factory=list)  # per top-10 passage: holds an answer
     texts: list[list[str]] = field(default_factory=list)  # each candidate's quoted text
+    contexts: list[list[str]] = field(default_factory=list)  # … with the sentences before it
 
     def subset(self, keep: np.ndarray) -> Questions:
         chosen = [i for i in range(len(self.items)) if keep[i]]
@@ -252,7 +259,14 @@ def collect(searcher: Searcher, items: list[dict[str, Any]], group: Any = None) 
         unknown = searcher.unknown_terms(item["question"])
         candidates, matrix = searcher.candidates(item["question"], qvec, hits, unknown)
         answers = item["answers"]
-        texts = [index.document_of(hits[c.passage].chunk).text[c.start : c.end] for c in candidates]
+        documents = [index.document_of(hits[c.passage].chunk) for c in candidates]
+        texts = [d.text[c.start : c.end] for d, c in zip(documents, candidates, strict=True)]
+        out.contexts.append(
+            [
+                d.text[context_start(searcher.sentences, c) : c.end]
+                for d, c in zip(documents, candidates, strict=True)
+            ]
+        )
         labels = np.array([any(a in text for a in answers) for text in texts], dtype=np.float32)
         out.texts.append(texts)
         out.items.append(item)
@@ -357,8 +371,9 @@ class Scored:
     question is answerable, whether the unknown-names check refuses it, whether its best
     candidate states no count or time that it asks for (``unmet_type``), the cosine of its
     closest top passage (``closest_passage``), and whether its best candidate names no person,
-    country, city or body it asks for (``unmet_name``), and whether it states no sum or share it
-    asks for (``unmet_amount``)."""
+    country, city or body it asks for (``unmet_name``), whether it states no sum or share it
+    asks for (``unmet_amount``), and whether it never names the person whose words it asks for
+    (``unmet_speaker``)."""
 
     inputs: np.ndarray
     right: np.ndarray
@@ -368,6 +383,7 @@ class Scored:
     closest: np.ndarray
     unnamed: np.ndarray
     unsummed: np.ndarray
+    unspoken: np.ndarray
 
     def subset(self, keep: np.ndarray) -> Scored:
         return Scored(
@@ -379,6 +395,7 @@ class Scored:
             self.closest[keep],
             self.unnamed[keep],
             self.unsummed[keep],
+            self.unspoken[keep],
         )
 
 
@@ -389,7 +406,7 @@ def name_tagger() -> NameTagger:
 
 
 def question_level(model: Any, data: Questions, reading: Reading | None) -> Scored:
-    inputs, right, unmet, unnamed, unsummed = [], [], [], [], []
+    inputs, right, unmet, unnamed, unsummed, unspoken = [], [], [], [], [], []
     for i, (matrix, labels) in enumerate(zip(data.matrices, data.labels, strict=True)):
         if not len(matrix):
             inputs.append(np.zeros(len(CALIBRATION_INPUTS)))
@@ -398,6 +415,7 @@ def question_level(model: Any, data: Questions, reading: Reading | None) -> Scor
             unmet.append(False)
             unnamed.append(False)
             unsummed.append(False)
+            unspoken.append(False)
             continue
         p = probabilities(model, data, i, reading)
         best = int(np.argmax(p))
@@ -407,6 +425,7 @@ def question_level(model: Any, data: Questions, reading: Reading | None) -> Scor
         question = data.items[i]["question"]
         unnamed.append(unmet_name(question, matrix[best], data.texts[i][best], name_tagger()))
         unsummed.append(unmet_amount(question, data.texts[i][best], name_tagger()))
+        unspoken.append(unmet_speaker(question, data.contexts[i][best], name_tagger()))
     answerable = np.array([bool(item["answers"]) for item in data.items])
     return Scored(
         np.array(inputs).reshape(-1, len(CALIBRATION_INPUTS)),
@@ -417,6 +436,7 @@ def question_level(model: Any, data: Questions, reading: Reading | None) -> Scor
         np.array([closest_passage(m) for m in data.matrices]),
         np.array(unnamed, dtype=bool),
         np.array(unsummed, dtype=bool),
+        np.array(unspoken, dtype=bool),
     )
 
 
@@ -438,8 +458,9 @@ class Rules:
     """The outright refusals in force, whatever the probability: the unknown-names check (off
     in the service: it did worse as a rule), the unmet-type refusal (``REFUSE_UNMET_TYPE``) and
     the topic floor (``topic``: fitted by ``fit``; ``floor``: its value once fitted, 0 = none);
-    with the unmet type, the unmet name (``names``: ``REFUSE_UNMET_NAME``) and the unmet sum or
-    share (``amounts``: ``REFUSE_UNMET_AMOUNT``)."""
+    with the unmet type, the unmet name (``names``: ``REFUSE_UNMET_NAME``), the unmet sum or
+    share (``amounts``: ``REFUSE_UNMET_AMOUNT``) and the unnamed speaker (``speakers``:
+    ``REFUSE_UNMET_SPEAKER``)."""
 
     unknown: bool = False
     unmet: bool = REFUSE_UNMET_TYPE
@@ -447,13 +468,15 @@ class Rules:
     floor: float = 0.0
     names: bool = REFUSE_UNMET_NAME
     amounts: bool = REFUSE_UNMET_AMOUNT
+    speakers: bool = REFUSE_UNMET_SPEAKER
 
     def refused(self, scored: Scored) -> np.ndarray:
         none = np.zeros(len(scored.answerable), dtype=bool)
         off_topic = scored.closest < self.floor if self.topic else none
         named = scored.unnamed if self.names else none
         summed = scored.unsummed if self.amounts else none
-        unmet = (scored.unmet | named | summed) if self.unmet else none
+        spoken = scored.unspoken if self.speakers else none
+        unmet = (scored.unmet | named | summed | spoken) if self.unmet else none
         return (scored.unknown if self.unknown else none) | unmet | off_topic
 
 
@@ -560,6 +583,7 @@ def fit(
     unmet = np.zeros(len(pool.items), dtype=bool)
     unnamed = np.zeros(len(pool.items), dtype=bool)
     unsummed = np.zeros(len(pool.items), dtype=bool)
+    unspoken = np.zeros(len(pool.items), dtype=bool)
     closest = np.zeros(len(pool.items))
     folds: dict[str, Any] = {}
     for held in sorted(set(pool.groups)):
@@ -567,7 +591,7 @@ def fit(
         folds[held] = fitter(pool.rows(trainable & ~out, in_domain_weight))
         part = question_level(folds[held], pool.subset(out), data.reading)
         inputs[out], right[out], unmet[out], closest[out] = part.inputs, part.right, part.unmet, part.closest
-        unnamed[out], unsummed[out] = part.unnamed, part.unsummed
+        unnamed[out], unsummed[out], unspoken[out] = part.unnamed, part.unsummed, part.unspoken
     oof = Scored(
         inputs,
         right,
@@ -577,6 +601,7 @@ def fit(
         closest,
         unnamed,
         unsummed,
+        unspoken,
     )
     model = fitter(pool.rows(trainable, in_domain_weight))
     first = len(data.train.items)
@@ -728,6 +753,11 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str
             "without refusing an answer that states no sum or share asked for",
             data,
             {"rules": Rules(amounts=False)},
+        ),
+        (
+            "without refusing an answer that never names the speaker asked about",
+            data,
+            {"rules": Rules(speakers=False)},
         ),
         ("without the topic floor (off-topic: only the threshold)", data, {"rules": Rules(topic=False)}),
         ("trained on SQuAD alone (no human-security questions)", data, {"in_domain_weight": 0.0}),
@@ -899,8 +929,10 @@ def main(argv: list[str] | None = None) -> int:
 
     booster = result.model
     # The name ends in a digest of the trees and the decision, so two models trained on one day
-    # (or the same trees with another threshold) never share the name /health reports.
-    decided = json.dumps([result.calibration, result.threshold, result.topic_floor]).encode()
+    # (or the same trees with another threshold, or other refusals) never share the name /health
+    # reports.
+    refusals = [REFUSE_UNMET_TYPE, REFUSE_UNMET_NAME, REFUSE_UNMET_AMOUNT, REFUSE_UNMET_SPEAKER]
+    decided = json.dumps([result.calibration, result.threshold, result.topic_floor, *refusals]).encode()
     digest = hashlib.sha256(booster.model_to_string().encode() + decided).hexdigest()[:8]
     importance = dict(zip(FEATURES, booster.feature_importance("gain").round(1).tolist(), strict=True))
     meta = {
@@ -912,6 +944,7 @@ def main(argv: list[str] | None = None) -> int:
         "refuse_unmet_type": REFUSE_UNMET_TYPE,
         "refuse_unmet_name": REFUSE_UNMET_NAME,
         "refuse_unmet_amount": REFUSE_UNMET_AMOUNT,
+        "refuse_unmet_speaker": REFUSE_UNMET_SPEAKER,
         "topic_floor": result.topic_floor,
         "reader": {"name": reader.name, "top": READ_TOP, "weight": READ_WEIGHT} if reader else None,
         "calibrated_on": CALIBRATE_ON,

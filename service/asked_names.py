@@ -11,6 +11,12 @@ A *who* question asks for a person when it names a role only a person holds ('pr
 'chaired', 'author'); otherwise a body, a people or a place answers it too ('Who organised the
 symposium?' – 'the Ministry of Foreign Affairs'), and 'Who was Chopin?' asks what someone was,
 not for another name.
+
+'What did Lloyd Axworthy say about Japan's Trust Fund?' asks for the words of a person it names
+(``asked_speaker``). The texts never quote him on it, and the sentence found for it is about the
+fund, with no word of his. An answer that neither names that person nor follows a sentence
+that does (``names_speaker``: the answer and the sentences before it, where 'Mr. Misran …
+made a keynote speech' introduces what 'He pointed out' says) is refused too.
 """
 
 from __future__ import annotations
@@ -60,6 +66,37 @@ _ASKED: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 )
 # Words of a name that say nothing of which one it is.
 _FILLER = frozenset({"the", "of", "and", "for", "on", "in", "de", "von"})
+# 'What did X say / think / propose …': X is whose words are asked for.
+_SAID = re.compile(
+    r"\bwhat\s+(did|does|do|has|had|have)\s+(?P<who>.+?)\s+(say|said|think|propose|announce|recommend|"
+    r"argue|conclude|pledge|decide|note|suggest|emphasi[sz]e|mean|describe|call|report|stress|urge|"
+    r"introduce)\b",
+    re.I,
+)
+# Titles and offices before a speaker's name: 'Mr.', 'ASEAN Secretary General', 'the former'.
+_TITLE = frozenset(
+    {
+        *_FILLER,
+        "mr",
+        "ms",
+        "mrs",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "secretary",
+        "general",
+        "minister",
+        "prime",
+        "foreign",
+        "president",
+        "former",
+        "his",
+        "her",
+        "their",
+        "its",
+    }
+)
 
 
 def asked_labels(question: str, asks_who: bool) -> frozenset[str]:
@@ -90,3 +127,28 @@ def gives_asked_name(question: str, names: Iterable[tuple[str, str]], labels: fr
         if words and not (any(known) if label == "PERSON" else all(known)):
             return True
     return False
+
+
+def asked_speaker(question: str, names: Iterable[tuple[str, str]]) -> list[str]:
+    """The words (lower-cased, titles left out) naming the person whose words ``question`` asks
+    for ('What did Lloyd Axworthy say about …' → ['lloyd', 'axworthy']), or none: it asks no
+    such thing, or the tagger (``names``: the question's own, (text, label)) finds no person
+    in what it says did the saying ('What did the report recommend?')."""
+    said = _SAID.search(question)
+    if said is None:
+        return []
+    who = said.group("who")
+    tagged = [(text, label) for text, label in names if text in who]
+    if not any(label == "PERSON" for _, label in tagged):
+        return []
+    # A body or place beside the name is not the speaker ('ASEAN Secretary General Surin').
+    other = {w.lower() for text, label in tagged if label != "PERSON" for w in WORD.findall(text)}
+    words = (w.lower() for w in WORD.findall(who))
+    return [w for w in words if w not in _TITLE and w not in other and len(w) > 2]
+
+
+def names_speaker(words: list[str], text: str) -> bool:
+    """True when ``text`` (an answer with the sentences before it) holds any of the speaker's
+    ``words`` in some written form ('Sen' for 'Amartya Sen')."""
+    written = written_forms(text)
+    return any(name_forms(w) & written for w in words)

@@ -27,6 +27,7 @@ from service.models.answer_model import (
     reread,
     unmet_amount,
     unmet_name,
+    unmet_speaker,
     unmet_type,
 )
 from service.models.answer_reader import BUNDLED_READER, READER_META, AnswerReader
@@ -354,3 +355,42 @@ def test_the_bundled_model_refuses_an_answer_without_the_sum_asked_for() -> None
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, TOTAL_BUDGET, lambda _: RELAUNCHED)
     budget = "In 2008 JICA's budget was 150 billion yen."
     assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, TOTAL_BUDGET, lambda _: budget)
+
+
+TRUST_FUND = (
+    "Instead of focusing on policy processes to negotiate new treaties to protect civilians, like "
+    "Canada, the Japanese government in 1999 established a Trust Fund for Human Security."
+)
+MISRAN = (
+    "Mr. Misran, ASEAN Deputy Secretary-General, made a keynote speech under the theme of human "
+    "security in ASEAN. He pointed out that the significance of human security was increasing in Asia."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "unmet"),
+    [
+        # The texts never quote Axworthy on Japan's fund; a sentence on the fund is no answer.
+        ("What did Lloyd Axworthy say about Japan's Trust Fund for Human Security?", TRUST_FUND, True),
+        # The speaker is named a sentence before what 'He pointed out'.
+        ("What did Mr. Misran say about human security in Asia?", MISRAN, False),
+        # Asks for no person's words: the rule is silent.
+        ("What did Japan establish in 1999?", TRUST_FUND, False),
+    ],
+)
+def test_a_candidate_whose_context_never_names_the_speaker_asked_about_leaves_the_speaker_unmet(
+    question: str, context: str, unmet: bool
+) -> None:
+    assert unmet_speaker(question, context, NameTagger.load()) is unmet
+
+
+def test_the_bundled_model_refuses_an_answer_that_never_names_the_speaker_asked_about() -> None:
+    model = AnswerModel.load()
+    assert model.refuse_unmet_speaker and model.names is not None
+    rows = np.zeros((1, len(FEATURES)))
+    question = "What did Lloyd Axworthy say about Japan's Trust Fund for Human Security?"
+    assert model.leaves_type_unmet(
+        np.array([0.9]), rows, model.threshold, question, lambda _: TRUST_FUND, lambda _: TRUST_FUND
+    )
+    # Without the sentences before the answer, speakers are not judged.
+    assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, question, lambda _: TRUST_FUND)

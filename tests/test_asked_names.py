@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from service.asked_names import ANYONE, BODY, CITY, COUNTRY, PERSON, asked_labels, gives_asked_name
+from service.asked_names import (
+    ANYONE,
+    BODY,
+    CITY,
+    COUNTRY,
+    PERSON,
+    asked_labels,
+    asked_speaker,
+    gives_asked_name,
+    names_speaker,
+)
 from service.retrieval.answering import question_type
 
 
@@ -69,3 +79,58 @@ def test_an_answer_gives_the_asked_name_only_with_one_the_question_does_not_name
     question: str, names: tuple[tuple[str, str], ...], gives: bool
 ) -> None:
     assert gives_asked_name(question, names, asked(question) or ANYONE) is gives
+
+
+@pytest.mark.parametrize(
+    ("question", "names", "words"),
+    [
+        # Whose words are asked for: the person's, titles left out.
+        (
+            "What did Lloyd Axworthy say about Japan's Trust Fund?",
+            (("Lloyd Axworthy", "PERSON"),),
+            ["lloyd", "axworthy"],
+        ),
+        ("What did Mr. Ueno say about the Mae Hong Son project?", (("Ueno", "PERSON"),), ["ueno"]),
+        # The tagger may find half a lower-case name; the words of the speaker are still all there.
+        ("what did amartya sen say about the goals", (("amartya", "PERSON"),), ["amartya", "sen"]),
+        # A body beside the name is not the speaker.
+        (
+            "What did ASEAN Secretary General Surin say about Myanmar?",
+            (("ASEAN", "ORG"), ("Surin", "PERSON"), ("Myanmar", "GPE")),
+            ["surin"],
+        ),
+        # No person did the saying, or nothing said is asked for.
+        ("What did the 2022 UNDP report recommend?", (("UNDP", "ORG"),), []),
+        ("Who did Lloyd Axworthy meet in Norway?", (("Lloyd Axworthy", "PERSON"),), []),
+    ],
+)
+def test_a_question_asks_for_a_speakers_words_when_a_person_it_names_did_the_saying(
+    question: str, names: tuple[tuple[str, str], ...], words: list[str]
+) -> None:
+    assert asked_speaker(question, names) == words
+
+
+@pytest.mark.parametrize(
+    ("words", "text", "names"),
+    [
+        (
+            ["misran"],
+            "Mr. Misran, ASEAN Deputy Secretary-General, made a keynote speech. He pointed out that …",
+            True,
+        ),
+        (
+            ["amartya", "sen"],
+            "In addition to his advocacy of growth with fairness, Professor Sen stressed that …",
+            True,
+        ),
+        (
+            ["axworthy"],
+            "Instead of focusing on policy processes, the Japanese government established a Trust Fund.",
+            False,
+        ),
+    ],
+)
+def test_an_answer_names_the_speaker_when_it_holds_any_word_of_their_name(
+    words: list[str], text: str, names: bool
+) -> None:
+    assert names_speaker(words, text) is names

@@ -77,6 +77,8 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         # The best sentence states numbers (a year), but no sum, or no share.
         "What was JICA's total budget for human security projects in 2008?",
         "What share of Japan's ODA budget goes to human security projects?",
+        # Asked what a person said; the best sentence, and the two before it, never name him.
+        "What did Lloyd Axworthy say about Japan's Trust Fund for Human Security?",
     ],
 )
 def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_and_says_why(
@@ -93,6 +95,7 @@ def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_
     [
         ("How large had the budget of the UN Trust Fund for Human Security grown by 2002?", "$170 million"),
         ("By 2002, how much money had the UN Trust Fund for Human Security grown to?", "$170 million"),
+        ("What did Sadako Ogata say were the priorities for human security?", "Mrs. Ogata said"),
         ("When did Japan set up the Trust Fund for Human Security?", "in 1999 established"),
         ("Who became President of JICA in 2003?", "OGATA Sadako"),
         # Its passage is not the first the search found: the answer stage moves it up, and the

@@ -192,8 +192,10 @@ class AskResponse(BaseModel):
         None,
         description="When answer is null, why: 'off_topic' (no passage near the question is as "
         "close as the texts' own questions' passages are), 'unmet_type' (the question asks for a "
-        "count or a time and the best answer states none, or for a person, a country, a city or a "
-        "body and the best answer names none the question does not), 'unlikely' (the best answer's "
+        "count, a time, a sum or a share and the best answer states none, or for a person, a "
+        "country, a city or a body and the best answer names none the question does not, or for "
+        "what a person said and neither the best answer nor the sentences before it name them), "
+        "'unlikely' (the best answer's "
         "calibrated probability is under the threshold), 'unknown_terms' or 'no_passages'.",
     )
     passages: list[Passage]
@@ -310,8 +312,8 @@ class Health(BaseModel):
     answer_model: str | None = Field(
         None,
         description="The learned answer model choosing answers and abstaining: its name, threshold, "
-        "whether it refuses an answer without the count, time, sum, share, person, place or body "
-        "asked for (and the tagger that finds names and amounts), and its reader.",
+        "whether it refuses an answer without the count, time, sum, share, person, place, body or "
+        "speaker asked for (and the tagger that finds names and amounts), and its reader.",
     )
     index_built_at: str | None
     index_error: str | None = None

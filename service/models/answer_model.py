@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from service.asked_amounts import asked_amount, states_amount
-from service.asked_names import asked_labels, gives_asked_name
+from service.asked_names import asked_labels, asked_speaker, gives_asked_name, names_speaker
 from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.models.artifacts import read_meta
@@ -120,6 +120,15 @@ def unmet_amount(question: str, text: str, tagger: NameTagger) -> bool:
     return asked is not None and not states_amount(text, tagger.names(text), asked)
 
 
+def unmet_speaker(question: str, context: str, tagger: NameTagger) -> bool:
+    """True when the question asks what a person it names said or thought (``asked_speaker``)
+    and the candidate, with the sentences before it (``context``), never names them: 'What did
+    Lloyd Axworthy say about Japan's Trust Fund?' and a sentence on the fund. Only such
+    questions are tagged."""
+    words = asked_speaker(question, tagger.names(question))
+    return bool(words) and not names_speaker(words, context)
+
+
 def closest_passage(matrix: np.ndarray) -> float:
     """The cosine of the passage closest to the question among those its candidates come from
     (0 with none): how near the texts come to the question at all."""
@@ -206,8 +215,10 @@ class AnswerModel:
     # With it, abstain too when the best candidate names no person, country, city or body that
     # the question asks for (``unmet_name``) ...
     refuse_unmet_name: bool = False
-    # ... or states no sum of money or share that it asks for (``unmet_amount``).
+    # ... or states no sum of money or share that it asks for (``unmet_amount``) ...
     refuse_unmet_amount: bool = False
+    # ... or, asked what a person said, never names them (``unmet_speaker``).
+    refuse_unmet_speaker: bool = False
     # Abstain as off the texts' topic when the best candidate's passage is further from the
     # question than this cosine (``off_topic``); 0 for none. Fitted by training.
     topic_floor: float = 0.0
@@ -230,7 +241,7 @@ class AnswerModel:
                 "this code computes; retrain it with `python scripts/train_answer_model.py`"
             )
         booster = lightgbm.Booster(model_file=str(folder / MODEL_FILE))
-        tagged = meta.get("refuse_unmet_name") or meta.get("refuse_unmet_amount")
+        tagged = any(meta.get(f"refuse_unmet_{kind}") for kind in ("name", "amount", "speaker"))
         tagger = NameTagger.load() if tagged else None
         reader, wanted = None, meta.get("reader")
         if wanted:
@@ -254,6 +265,7 @@ class AnswerModel:
             names=tagger,
             refuse_unmet_name=bool(meta.get("refuse_unmet_name", False)),
             refuse_unmet_amount=bool(meta.get("refuse_unmet_amount", False)),
+            refuse_unmet_speaker=bool(meta.get("refuse_unmet_speaker", False)),
             topic_floor=float(meta.get("topic_floor", 0.0)),
         )
 
@@ -313,16 +325,19 @@ class AnswerModel:
         threshold: float,
         question: str | None = None,
         text_of: Callable[[int], str] | None = None,
+        context_of: Callable[[int], str] | None = None,
     ) -> bool:
         """True when this model, at ``threshold``, refuses the best candidate because the
         question asks for a count or a time it does not state (``unmet_type``), or, given the
         question and the candidates' texts, for a person, a country, a city or a body it does not
-        name (``unmet_name``), or for a sum or a share it does not state (``unmet_amount``).
+        name (``unmet_name``), or for a sum or a share it does not state (``unmet_amount``), or,
+        given their texts with the sentences before them (``context_of``), for the words of a
+        person it never names (``unmet_speaker``).
         Such a best candidate is seldom right, and it is what most near-domain questions the
         texts cannot answer get: refusing counts and times raised abstention on the
         unanswerable development questions, out of fold, from 0.057 to 0.400 at a lower
         false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth; sums and
-        shares, the fourteenth."""
+        shares and speakers, the fourteenth."""
         if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
         best = int(np.argmax(probabilities))
@@ -331,5 +346,11 @@ class AnswerModel:
         if self.names is None or question is None or text_of is None:
             return False
         if self.refuse_unmet_amount and unmet_amount(question, text_of(best), self.names):
+            return True
+        if (
+            self.refuse_unmet_speaker
+            and context_of is not None
+            and unmet_speaker(question, context_of(best), self.names)
+        ):
             return True
         return self.refuse_unmet_name and unmet_name(question, matrix[best], text_of(best), self.names)

@@ -151,6 +151,22 @@ class SentenceTable:
         return self.facts.document_mentions(self.index.ordinal_of[document_id], term)
 
 
+#: How many sentences before an answer may name who is speaking in it: 'Mr. Misran, ASEAN
+#: Deputy Secretary-General, made a keynote speech …' introduces what 'He pointed out that …'
+#: says one or two sentences later (``service.asked_names.names_speaker``).
+SPEAKER_SENTENCES = 2
+
+
+def context_start(table: SentenceTable, candidate: Candidate) -> int:
+    """Where the text that may name a candidate's speaker starts, in its document: at the
+    ``SPEAKER_SENTENCES`` sentences before it (fewer at the document's start), or its own
+    quoted start if that comes first."""
+    first = candidate.row
+    while first > candidate.row - SPEAKER_SENTENCES and table.same_document(first - 1, candidate.row):
+        first -= 1
+    return min(int(table.index.sentences[first][1]), candidate.start)
+
+
 def candidate_features(
     table: SentenceTable,
     question: str,

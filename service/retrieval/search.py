@@ -14,7 +14,7 @@ from service.config import Settings
 from service.models.answer_model import AnswerModel
 from service.models.embedding import Encoder
 from service.models.reranking import Reranker
-from service.retrieval.answering import Candidate, SentenceTable, candidate_features
+from service.retrieval.answering import Candidate, SentenceTable, candidate_features, context_start
 from service.retrieval.filters import Selection
 from service.retrieval.lexical import bm25_scores, lookup_forms, missing_terms, salient_terms
 from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top_positive
@@ -47,8 +47,9 @@ class Abstention:
     """Why there is no answer: names no passage mentions, refused outright (``unknown_terms``:
     for one document of a comparison, or for the index when ``abstain_on_unknown_terms`` is
     set), a question further from every top passage than the texts' own questions are
-    (``off_topic``), a best answer that states no count or time when the question asks for one,
-    or names no person, country, city or body it asks for (``unmet_type``), a best answer whose
+    (``off_topic``), a best answer that states no count, time, sum or share when the question
+    asks for one, names no person, country, city or body it asks for, or never names the person
+    whose words it asks for (``unmet_type``), a best answer whose
     calibrated probability is under the threshold (``unlikely``; ``terms`` still lists the
     names no passage mentions), or nothing to answer from (``no_passages``)."""
 
@@ -263,6 +264,10 @@ class Searcher:
             c = candidates[i]  # its passage number indexes the hits as ranked, not as shown
             return index.document_of(hits[c.passage].chunk).text[c.start : c.end]
 
+        def context_of(i: int) -> str:
+            c = candidates[i]
+            return index.document_of(hits[c.passage].chunk).text[context_start(self.sentences, c) : c.end]
+
         probabilities = self.answer_model.candidate_probabilities(matrix, question, text_of)
         # A reranker's order is final: it read every passage whole.
         order = list(range(len(hits)))
@@ -274,7 +279,9 @@ class Searcher:
         threshold = self.answer_model.threshold_for(s.abstain_threshold)
         if self.answer_model.is_off_topic(matrix, threshold):
             return shown, Abstention("off_topic", tuple(unknown), score=score)
-        if self.answer_model.leaves_type_unmet(probabilities, matrix, threshold, question, text_of):
+        if self.answer_model.leaves_type_unmet(
+            probabilities, matrix, threshold, question, text_of, context_of
+        ):
             return shown, Abstention("unmet_type", tuple(unknown), score=score)
         if score < threshold:
             return shown, Abstention("unlikely", tuple(unknown), score=score)
