@@ -739,25 +739,14 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str
             {"calibrate_on": ("train",)},
         ),
         ("with the unknown-names check as a rule (refuse outright)", data, {"rules": Rules(unknown=True)}),
-        (
-            "without refusing an unmet type outright",
-            data,
-            {"rules": Rules(unmet=False)},
-        ),
-        (
-            "without refusing an answer that names no person, place or body asked for",
-            data,
-            {"rules": Rules(names=False)},
-        ),
-        (
-            "without refusing an answer that states no sum or share asked for",
-            data,
-            {"rules": Rules(amounts=False)},
-        ),
-        (
-            "without refusing an answer that never names the speaker asked about",
-            data,
-            {"rules": Rules(speakers=False)},
+        *(
+            (f"without refusing {what}", data, {"rules": replace(Rules(), **{flag: False})})
+            for what, flag in (
+                ("an unmet type outright", "unmet"),
+                ("an answer that names no person, place or body asked for", "names"),
+                ("an answer that states no sum or share asked for", "amounts"),
+                ("an answer that never names the speaker asked about", "speakers"),
+            )
         ),
         ("without the topic floor (off-topic: only the threshold)", data, {"rules": Rules(topic=False)}),
         ("trained on SQuAD alone (no human-security questions)", data, {"in_domain_weight": 0.0}),
