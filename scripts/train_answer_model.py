@@ -44,7 +44,7 @@ import random
 import sys
 import time
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -365,38 +365,29 @@ def probabilities(model: Any, data: Questions, i: int, reading: Reading | None) 
     return reading(p, data.items[i]["question"], data.texts[i]) if reading else p
 
 
+#: What a best candidate can leave unmet, each an outright refusal of its own (a column of
+#: ``Scored.unmet``): a count or time (``unmet_type``), a person, country, city or body
+#: (``unmet_name``), a sum or share (``unmet_amount``), the speaker asked about
+#: (``unmet_speaker``).
+UNMET = ("type", "name", "amount", "speaker")
+
+
 @dataclass
 class Scored:
     """Per question: the calibration inputs, whether the best candidate is right, whether the
-    question is answerable, whether the unknown-names check refuses it, whether its best
-    candidate states no count or time that it asks for (``unmet_type``), the cosine of its
-    closest top passage (``closest_passage``), and whether its best candidate names no person,
-    country, city or body it asks for (``unmet_name``), whether it states no sum or share it
-    asks for (``unmet_amount``), and whether it never names the person whose words it asks for
-    (``unmet_speaker``)."""
+    question is answerable, whether the unknown-names check refuses it, what its best candidate
+    leaves unmet (one column per ``UNMET``), and the cosine of its closest top passage
+    (``closest_passage``)."""
 
     inputs: np.ndarray
     right: np.ndarray
     answerable: np.ndarray
     unknown: np.ndarray
-    unmet: np.ndarray
+    unmet: np.ndarray  # (questions, len(UNMET)), bool
     closest: np.ndarray
-    unnamed: np.ndarray
-    unsummed: np.ndarray
-    unspoken: np.ndarray
 
     def subset(self, keep: np.ndarray) -> Scored:
-        return Scored(
-            self.inputs[keep],
-            self.right[keep],
-            self.answerable[keep],
-            self.unknown[keep],
-            self.unmet[keep],
-            self.closest[keep],
-            self.unnamed[keep],
-            self.unsummed[keep],
-            self.unspoken[keep],
-        )
+        return Scored(*(getattr(self, f.name)[keep] for f in fields(self)))
 
 
 @cache
@@ -405,38 +396,39 @@ def name_tagger() -> NameTagger:
     return NameTagger.load()
 
 
+def left_unmet(data: Questions, i: int, best: int) -> tuple[bool, ...]:
+    """What question ``i``'s candidate ``best`` leaves unmet, in ``UNMET`` order."""
+    question, row, text = data.items[i]["question"], data.matrices[i][best], data.texts[i][best]
+    return (
+        bool(unmet_type(row)),
+        unmet_name(question, row, text, name_tagger()),
+        unmet_amount(question, text, name_tagger()),
+        unmet_speaker(question, data.contexts[i][best], name_tagger()),
+    )
+
+
 def question_level(model: Any, data: Questions, reading: Reading | None) -> Scored:
-    inputs, right, unmet, unnamed, unsummed, unspoken = [], [], [], [], [], []
+    inputs, right, unmet = [], [], []
     for i, (matrix, labels) in enumerate(zip(data.matrices, data.labels, strict=True)):
         if not len(matrix):
             inputs.append(np.zeros(len(CALIBRATION_INPUTS)))
             inputs[-1][0] = -14.0  # no candidate: as unlikely as can be
             right.append(False)
-            unmet.append(False)
-            unnamed.append(False)
-            unsummed.append(False)
-            unspoken.append(False)
+            unmet.append((False,) * len(UNMET))
             continue
         p = probabilities(model, data, i, reading)
         best = int(np.argmax(p))
         inputs.append(calibration_inputs(p, matrix))
         right.append(bool(labels[best]))
-        unmet.append(bool(unmet_type(matrix[best])))
-        question = data.items[i]["question"]
-        unnamed.append(unmet_name(question, matrix[best], data.texts[i][best], name_tagger()))
-        unsummed.append(unmet_amount(question, data.texts[i][best], name_tagger()))
-        unspoken.append(unmet_speaker(question, data.contexts[i][best], name_tagger()))
+        unmet.append(left_unmet(data, i, best))
     answerable = np.array([bool(item["answers"]) for item in data.items])
     return Scored(
         np.array(inputs).reshape(-1, len(CALIBRATION_INPUTS)),
         np.array(right, dtype=bool),
         answerable,
         np.array(data.unknown, dtype=bool),
-        np.array(unmet, dtype=bool),
+        np.array(unmet, dtype=bool).reshape(-1, len(UNMET)),
         np.array([closest_passage(m) for m in data.matrices]),
-        np.array(unnamed, dtype=bool),
-        np.array(unsummed, dtype=bool),
-        np.array(unspoken, dtype=bool),
     )
 
 
@@ -473,10 +465,8 @@ class Rules:
     def refused(self, scored: Scored) -> np.ndarray:
         none = np.zeros(len(scored.answerable), dtype=bool)
         off_topic = scored.closest < self.floor if self.topic else none
-        named = scored.unnamed if self.names else none
-        summed = scored.unsummed if self.amounts else none
-        spoken = scored.unspoken if self.speakers else none
-        unmet = (scored.unmet | named | summed | spoken) if self.unmet else none
+        kinds = [True, self.names, self.amounts, self.speakers]  # UNMET's order
+        unmet = scored.unmet[:, kinds].any(axis=1) if self.unmet else none
         return (scored.unknown if self.unknown else none) | unmet | off_topic
 
 
@@ -580,10 +570,7 @@ def fit(
     )
     inputs = np.zeros((len(pool.items), len(CALIBRATION_INPUTS)))
     right = np.zeros(len(pool.items), dtype=bool)
-    unmet = np.zeros(len(pool.items), dtype=bool)
-    unnamed = np.zeros(len(pool.items), dtype=bool)
-    unsummed = np.zeros(len(pool.items), dtype=bool)
-    unspoken = np.zeros(len(pool.items), dtype=bool)
+    unmet = np.zeros((len(pool.items), len(UNMET)), dtype=bool)
     closest = np.zeros(len(pool.items))
     folds: dict[str, Any] = {}
     for held in sorted(set(pool.groups)):
@@ -591,7 +578,6 @@ def fit(
         folds[held] = fitter(pool.rows(trainable & ~out, in_domain_weight))
         part = question_level(folds[held], pool.subset(out), data.reading)
         inputs[out], right[out], unmet[out], closest[out] = part.inputs, part.right, part.unmet, part.closest
-        unnamed[out], unsummed[out], unspoken[out] = part.unnamed, part.unsummed, part.unspoken
     oof = Scored(
         inputs,
         right,
@@ -599,9 +585,6 @@ def fit(
         np.array(pool.unknown, dtype=bool),
         unmet,
         closest,
-        unnamed,
-        unsummed,
-        unspoken,
     )
     model = fitter(pool.rows(trainable, in_domain_weight))
     first = len(data.train.items)
