@@ -359,14 +359,13 @@ def describe(rt: Runtime) -> str | None:
     threshold = model.threshold_for(rt.settings.abstain_threshold)
     refusal = ""
     if model.refuses_unmet_type_at(threshold):
-        kinds = ["count", "time"]
+        kinds, tagger = ["count", "time"], ""
         if model.names is not None:
             kinds += ["sum", "share"] if model.refuse_unmet_amount else []
             kinds += ["person", "place", "body"] if model.refuse_unmet_name else []
             kinds += ["speaker"] if model.refuse_unmet_speaker else []
-        refusal = f", refusing an answer without the {', '.join(kinds[:-1])} or {kinds[-1]} asked for"
-        if model.names is not None:
-            refusal += f" (tagged by {model.names.name})"
+            tagger = f" (tagged by {model.names.name})"
+        refusal = f", refusing an answer without the {', '.join(kinds[:-1])} or {kinds[-1]} asked for{tagger}"
     if model.refuses_off_topic_at(threshold):
         refusal += (
             f", refusing as off-topic a question no top passage comes within {model.topic_floor:.3f} of"

@@ -49,9 +49,9 @@ class Abstention:
     set), a question further from every top passage than the texts' own questions are
     (``off_topic``), a best answer that states no count, time, sum or share when the question
     asks for one, names no person, country, city or body it asks for, or never names the person
-    whose words it asks for (``unmet_type``), a best answer whose
-    calibrated probability is under the threshold (``unlikely``; ``terms`` still lists the
-    names no passage mentions), or nothing to answer from (``no_passages``)."""
+    whose words it asks for (``unmet_type``), a best answer whose calibrated probability is
+    under the threshold (``unlikely``; ``terms`` still lists the names no passage mentions), or
+    nothing to answer from (``no_passages``)."""
 
     reason: AbstentionReason
     terms: tuple[str, ...] = ()
