@@ -43,6 +43,7 @@ FOUNDATION = (
     "cues",
     "asked_names",
     "asked_amounts",
+    "asked_details",
     "facts",
 )
 
