@@ -26,6 +26,7 @@ from service.models.answer_model import (
     candidate_scores,
     reread,
     unmet_amount,
+    unmet_detail,
     unmet_name,
     unmet_speaker,
     unmet_type,
@@ -394,3 +395,39 @@ def test_the_bundled_model_refuses_an_answer_that_never_names_the_speaker_asked_
     )
     # Without the sentences before the answer, speakers are not judged.
     assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, question, lambda _: TRUST_FUND)
+
+
+LYSOEN = "The result of their encounter was the signing of the Lysøen Declaration in 1998."
+SIGNED_ON = "On what exact date was the Lysøen Declaration signed?"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "unmet"),
+    [
+        # The texts give the year of the declaration, never its day.
+        (SIGNED_ON, LYSOEN, True),
+        (SIGNED_ON, "The Lysøen Declaration was signed on May 11, 1998.", False),
+        # A ministry's officer is no minister.
+        (
+            "Who is the minister in charge of Thailand's Ministry of Social Development?",
+            "Ms. Prampan, Senior International Affairs Officer, Ministry of Social Development, spoke.",
+            True,
+        ),
+        # Asks for no such detail: the rule is silent.
+        ("In what year was the Lysøen Declaration signed?", LYSOEN, False),
+    ],
+)
+def test_a_candidate_that_gives_no_detail_asked_for_leaves_the_detail_unmet(
+    question: str, text: str, unmet: bool
+) -> None:
+    assert unmet_detail(question, text, NameTagger.load()) is unmet
+
+
+def test_the_bundled_model_refuses_an_answer_without_the_day_asked_for() -> None:
+    model = AnswerModel.load()
+    assert model.refuse_unmet_detail and model.names is not None
+    rows = np.zeros((1, len(FEATURES)))
+    rows[0, FEATURES.index("asks_when")] = rows[0, FEATURES.index("states_time")] = 1
+    assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, SIGNED_ON, lambda _: LYSOEN)
+    day = "The Lysøen Declaration was signed on May 11, 1998."
+    assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, SIGNED_ON, lambda _: day)

@@ -97,8 +97,8 @@ def test_health_reports_what_is_loaded(client: TestClient) -> None:
     assert body["model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert body["answer_model"].startswith("hsqa-answer-lgbm-") and "(threshold 0." in body["answer_model"]
     assert (
-        "refusing an answer without the count, time, sum, share, person, place, body or speaker asked for"
-        in body["answer_model"]
+        "refusing an answer without the count, time, sum, share, person, place, body, speaker, day, title, "
+        "given name or office holder asked for" in body["answer_model"]
     )
     assert "refusing as off-topic a question no top passage comes within 0." in body["answer_model"]
     assert body["index_built_at"]

@@ -79,6 +79,9 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         "What share of Japan's ODA budget goes to human security projects?",
         # Asked what a person said; the best sentence, and the two before it, never name him.
         "What did Lloyd Axworthy say about Japan's Trust Fund for Human Security?",
+        # The best sentence gives the year, not the day; an officer of the ministry, no minister.
+        "On what exact date was the Lysøen Declaration signed?",
+        "Who is the minister in charge of Thailand's Ministry of Social Development and Human Security?",
     ],
 )
 def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_and_says_why(
@@ -95,9 +98,11 @@ def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_
     [
         ("How large had the budget of the UN Trust Fund for Human Security grown by 2002?", "$170 million"),
         ("By 2002, how much money had the UN Trust Fund for Human Security grown to?", "$170 million"),
-        ("What did Sadako Ogata say were the priorities for human security?", "Mrs. Ogata said"),
+        ("What did Sadako Ogata say were the priorities for human security?", "three crucial priorities"),
         ("When did Japan set up the Trust Fund for Human Security?", "in 1999 established"),
         ("Who became President of JICA in 2003?", "OGATA Sadako"),
+        ("Who became head of Japan's aid agency JICA in 2003?", "OGATA Sadako"),
+        ("On what date did the 2000 International Symposium on Human Security take place?", "July 28, 2000"),
         # Its passage is not the first the search found: the answer stage moves it up, and the
         # name check must read the chosen sentence, not what stood at that rank before.
         ("In which city did Japan's prime minister mention human security in 1998?", "Singapore"),

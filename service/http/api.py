@@ -351,8 +351,8 @@ def health(request: Request) -> Health:
 
 def describe(rt: Runtime) -> str | None:
     """The answer model's name, the abstention threshold in force, whether it refuses an answer
-    that lacks the count or time (and the sum, share, person, place, body or speaker) asked for,
-    and the reader it consults."""
+    that lacks the count or time (and the sum, share, person, place, body, speaker, day, title,
+    given name or office holder) asked for, and the reader it consults."""
     model = rt.answer_model
     if model is None:
         return None
@@ -364,6 +364,7 @@ def describe(rt: Runtime) -> str | None:
             kinds += ["sum", "share"] if model.refuse_unmet_amount else []
             kinds += ["person", "place", "body"] if model.refuse_unmet_name else []
             kinds += ["speaker"] if model.refuse_unmet_speaker else []
+            kinds += ["day", "title", "given name", "office holder"] if model.refuse_unmet_detail else []
             tagger = f" (tagged by {model.names.name})"
         refusal = f", refusing an answer without the {', '.join(kinds[:-1])} or {kinds[-1]} asked for{tagger}"
     if model.refuses_off_topic_at(threshold):

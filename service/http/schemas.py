@@ -312,8 +312,9 @@ class Health(BaseModel):
     answer_model: str | None = Field(
         None,
         description="The learned answer model choosing answers and abstaining: its name, threshold, "
-        "whether it refuses an answer without the count, time, sum, share, person, place, body or "
-        "speaker asked for (and the tagger that finds names and amounts), and its reader.",
+        "whether it refuses an answer without the count, time, sum, share, person, place, body, "
+        "speaker, day, title, given name or office holder asked for (and the tagger that finds "
+        "names and amounts), and its reader.",
     )
     index_built_at: str | None
     index_error: str | None = None

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from service.asked_amounts import asked_amount, states_amount
+from service.asked_details import asked_detail, gives_detail
 from service.asked_names import asked_labels, asked_speaker, gives_asked_name, names_speaker
 from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
@@ -87,6 +88,9 @@ META_FILE = "model.json"
 #: ``unmet_type`` was an input too until the model refused such answers outright; then it
 #: changed no figure (BENCHMARKS.md, eighth session).
 CALIBRATION_INPUTS = ("best_logit", "margin", "sim", "passage_cos")
+#: The refusals that read the tagger (``model.json``: ``refuse_unmet_<kind>``): the model loads
+#: it when any is in force.
+TAGGED_REFUSALS = ("name", "amount", "speaker", "detail")
 
 
 _SIM, _PASSAGE_COS = FEATURES.index("sim"), FEATURES.index("passage_cos")
@@ -127,6 +131,17 @@ def unmet_speaker(question: str, context: str, tagger: NameTagger) -> bool:
     questions are tagged."""
     words = asked_speaker(question, tagger.names(question))
     return bool(words) and not names_speaker(words, context)
+
+
+def unmet_detail(question: str, text: str, tagger: NameTagger) -> bool:
+    """True when the question asks for a day, a title, a given name or an office's holder
+    (``asked_detail``) and the candidate ``text`` gives none: 'On what exact date was the
+    Lysøen Declaration signed?' and the sentence saying it was signed in 1998. Only such
+    questions' candidates are tagged, and only for a title or a given name."""
+    asked = asked_detail(question)
+    if asked is None:
+        return False
+    return not gives_detail(asked, question, text, tagger.names(text) if asked.needs_names else ())
 
 
 def closest_passage(matrix: np.ndarray) -> float:
@@ -217,8 +232,10 @@ class AnswerModel:
     refuse_unmet_name: bool = False
     # ... or states no sum of money or share that it asks for (``unmet_amount``) ...
     refuse_unmet_amount: bool = False
-    # ... or, asked what a person said, never names them (``unmet_speaker``).
+    # ... or, asked what a person said, never names them (``unmet_speaker``) ...
     refuse_unmet_speaker: bool = False
+    # ... or gives no day, title, given name or office holder that it asks for (``unmet_detail``).
+    refuse_unmet_detail: bool = False
     # Abstain as off the texts' topic when the best candidate's passage is further from the
     # question than this cosine (``off_topic``); 0 for none. Fitted by training.
     topic_floor: float = 0.0
@@ -241,7 +258,7 @@ class AnswerModel:
                 "this code computes; retrain it with `python scripts/train_answer_model.py`"
             )
         booster = lightgbm.Booster(model_file=str(folder / MODEL_FILE))
-        tagged = any(meta.get(f"refuse_unmet_{kind}") for kind in ("name", "amount", "speaker"))
+        tagged = any(meta.get(f"refuse_unmet_{kind}") for kind in TAGGED_REFUSALS)
         tagger = NameTagger.load() if tagged else None
         reader, wanted = None, meta.get("reader")
         if wanted:
@@ -266,6 +283,7 @@ class AnswerModel:
             refuse_unmet_name=bool(meta.get("refuse_unmet_name", False)),
             refuse_unmet_amount=bool(meta.get("refuse_unmet_amount", False)),
             refuse_unmet_speaker=bool(meta.get("refuse_unmet_speaker", False)),
+            refuse_unmet_detail=bool(meta.get("refuse_unmet_detail", False)),
             topic_floor=float(meta.get("topic_floor", 0.0)),
         )
 
@@ -332,12 +350,13 @@ class AnswerModel:
         question and the candidates' texts, for a person, a country, a city or a body it does not
         name (``unmet_name``), or for a sum or a share it does not state (``unmet_amount``), or,
         given their texts with the sentences before them (``context_of``), for the words of a
-        person it never names (``unmet_speaker``).
+        person it never names (``unmet_speaker``), or for a day, a title, a given name or an
+        office's holder it does not give (``unmet_detail``).
         Such a best candidate is seldom right, and it is what most near-domain questions the
         texts cannot answer get: refusing counts and times raised abstention on the
         unanswerable development questions, out of fold, from 0.057 to 0.400 at a lower
         false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth; sums and
-        shares and speakers, the fourteenth."""
+        shares and speakers, the fourteenth; details, the fifteenth."""
         if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
         best = int(np.argmax(probabilities))
@@ -346,6 +365,8 @@ class AnswerModel:
         if self.names is None or question is None or text_of is None:
             return False
         if self.refuse_unmet_amount and unmet_amount(question, text_of(best), self.names):
+            return True
+        if self.refuse_unmet_detail and unmet_detail(question, text_of(best), self.names):
             return True
         if (
             self.refuse_unmet_speaker
