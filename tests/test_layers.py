@@ -44,6 +44,7 @@ FOUNDATION = (
     "asked_names",
     "asked_amounts",
     "asked_details",
+    "asked_negation",
     "facts",
 )
 
