@@ -67,6 +67,7 @@ from service.models.answer_model import (
     unmet_amount,
     unmet_detail,
     unmet_name,
+    unmet_negation,
     unmet_speaker,
     unmet_type,
 )
@@ -184,6 +185,9 @@ REFUSE_UNMET_SPEAKER = True
 #: office and the best candidate gives none (``answer_model.unmet_detail``; BENCHMARKS.md,
 #: fifteenth session).
 REFUSE_UNMET_DETAIL = True
+#: Abstain when the question asks what is not so and the best candidate negates nothing
+#: (``answer_model.unmet_negation``; BENCHMARKS.md, fifteenth session).
+REFUSE_UNMET_NEGATION = True
 AUGMENT_COPIES = 1  # word-dropped copies of each training question
 OFF_TOPIC_EVERY = 2  # every 2nd question of a split, asked of the human-security texts
 
@@ -374,8 +378,9 @@ def probabilities(model: Any, data: Questions, i: int, reading: Reading | None) 
 #: What a best candidate can leave unmet, each an outright refusal of its own (a column of
 #: ``Scored.unmet``): a count or time (``unmet_type``), a person, country, city or body
 #: (``unmet_name``), a sum or share (``unmet_amount``), the speaker asked about
-#: (``unmet_speaker``), a day, title, given name or office holder (``unmet_detail``).
-UNMET = ("type", "name", "amount", "speaker", "detail")
+#: (``unmet_speaker``), a day, title, given name or office holder (``unmet_detail``), a
+#: negation (``unmet_negation``).
+UNMET = ("type", "name", "amount", "speaker", "detail", "negation")
 
 
 @dataclass
@@ -411,6 +416,7 @@ def left_unmet(data: Questions, i: int, best: int) -> tuple[bool, ...]:
         unmet_amount(question, text, name_tagger()),
         unmet_speaker(question, data.contexts[i][best], name_tagger()),
         unmet_detail(question, text, name_tagger()),
+        unmet_negation(question, text),
     )
 
 
@@ -459,7 +465,8 @@ class Rules:
     the topic floor (``topic``: fitted by ``fit``; ``floor``: its value once fitted, 0 = none);
     with the unmet type, the unmet name (``names``: ``REFUSE_UNMET_NAME``), the unmet sum or
     share (``amounts``: ``REFUSE_UNMET_AMOUNT``), the unnamed speaker (``speakers``:
-    ``REFUSE_UNMET_SPEAKER``) and the detail not given (``details``: ``REFUSE_UNMET_DETAIL``)."""
+    ``REFUSE_UNMET_SPEAKER``), the detail not given (``details``: ``REFUSE_UNMET_DETAIL``) and
+    the negation not stated (``negations``: ``REFUSE_UNMET_NEGATION``)."""
 
     unknown: bool = False
     unmet: bool = REFUSE_UNMET_TYPE
@@ -469,11 +476,12 @@ class Rules:
     amounts: bool = REFUSE_UNMET_AMOUNT
     speakers: bool = REFUSE_UNMET_SPEAKER
     details: bool = REFUSE_UNMET_DETAIL
+    negations: bool = REFUSE_UNMET_NEGATION
 
     def refused(self, scored: Scored) -> np.ndarray:
         none = np.zeros(len(scored.answerable), dtype=bool)
         off_topic = scored.closest < self.floor if self.topic else none
-        kinds = [True, self.names, self.amounts, self.speakers, self.details]  # UNMET's order
+        kinds = [True, self.names, self.amounts, self.speakers, self.details, self.negations]  # UNMET's order
         unmet = scored.unmet[:, kinds].any(axis=1) if self.unmet else none
         return (scored.unknown if self.unknown else none) | unmet | off_topic
 
@@ -738,6 +746,7 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str
                 ("an answer that states no sum or share asked for", "amounts"),
                 ("an answer that never names the speaker asked about", "speakers"),
                 ("an answer that gives no day, title, given name or office holder asked for", "details"),
+                ("an answer that negates nothing to a question about what is not so", "negations"),
             )
         ),
         ("without the topic floor (off-topic: only the threshold)", data, {"rules": Rules(topic=False)}),
@@ -918,6 +927,7 @@ def main(argv: list[str] | None = None) -> int:
         REFUSE_UNMET_AMOUNT,
         REFUSE_UNMET_SPEAKER,
         REFUSE_UNMET_DETAIL,
+        REFUSE_UNMET_NEGATION,
     ]
     decided = json.dumps([result.calibration, result.threshold, result.topic_floor, *refusals]).encode()
     digest = hashlib.sha256(booster.model_to_string().encode() + decided).hexdigest()[:8]
@@ -933,6 +943,7 @@ def main(argv: list[str] | None = None) -> int:
         "refuse_unmet_amount": REFUSE_UNMET_AMOUNT,
         "refuse_unmet_speaker": REFUSE_UNMET_SPEAKER,
         "refuse_unmet_detail": REFUSE_UNMET_DETAIL,
+        "refuse_unmet_negation": REFUSE_UNMET_NEGATION,
         "topic_floor": result.topic_floor,
         "reader": {"name": reader.name, "top": READ_TOP, "weight": READ_WEIGHT} if reader else None,
         "calibrated_on": CALIBRATE_ON,

@@ -28,6 +28,7 @@ from service.models.answer_model import (
     unmet_amount,
     unmet_detail,
     unmet_name,
+    unmet_negation,
     unmet_speaker,
     unmet_type,
 )
@@ -431,3 +432,33 @@ def test_the_bundled_model_refuses_an_answer_without_the_day_asked_for() -> None
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, SIGNED_ON, lambda _: LYSOEN)
     day = "The Lysøen Declaration was signed on May 11, 1998."
     assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, SIGNED_ON, lambda _: day)
+
+
+RECEPTORS = "Both B cells and T cells carry receptor molecules that recognize specific targets."
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "unmet"),
+    [
+        # SQuAD 2.0's negated copy of an answerable question; the sentence says the opposite.
+        ("What cells do not carry receptor molecules?", RECEPTORS, True),
+        ("What cells do not carry receptor molecules?", "Red blood cells carry no such receptors.", False),
+        # Asks what does carry them, or why not: the rule is silent.
+        ("What cells carry receptor molecules?", RECEPTORS, False),
+        ("Why don't red blood cells carry receptor molecules?", RECEPTORS, False),
+    ],
+)
+def test_a_candidate_that_negates_nothing_leaves_a_negated_question_unmet(
+    question: str, text: str, unmet: bool
+) -> None:
+    assert unmet_negation(question, text) is unmet
+
+
+def test_the_bundled_model_refuses_an_answer_that_negates_nothing_to_a_negated_question() -> None:
+    model = AnswerModel.load()
+    assert model.refuse_unmet_negation
+    rows = np.zeros((1, len(FEATURES)))
+    question = "What cells do not carry receptor molecules?"
+    assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, question, lambda _: RECEPTORS)
+    # At a threshold of 0 (answer every question) no refusal is in force.
+    assert not model.leaves_type_unmet(np.array([0.9]), rows, 0.0, question, lambda _: RECEPTORS)

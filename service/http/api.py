@@ -352,7 +352,8 @@ def health(request: Request) -> Health:
 def describe(rt: Runtime) -> str | None:
     """The answer model's name, the abstention threshold in force, whether it refuses an answer
     that lacks the count or time (and the sum, share, person, place, body, speaker, day, title,
-    given name or office holder) asked for, and the reader it consults."""
+    given name or office holder) asked for or that negates nothing asked about what is not so, and
+    the reader it consults."""
     model = rt.answer_model
     if model is None:
         return None
@@ -367,6 +368,8 @@ def describe(rt: Runtime) -> str | None:
             kinds += ["day", "title", "given name", "office holder"] if model.refuse_unmet_detail else []
             tagger = f" (tagged by {model.names.name})"
         refusal = f", refusing an answer without the {', '.join(kinds[:-1])} or {kinds[-1]} asked for{tagger}"
+        if model.refuse_unmet_negation:
+            refusal += " or that negates nothing asked about what is not so"
     if model.refuses_off_topic_at(threshold):
         refusal += (
             f", refusing as off-topic a question no top passage comes within {model.topic_floor:.3f} of"

@@ -314,7 +314,7 @@ class Health(BaseModel):
         description="The learned answer model choosing answers and abstaining: its name, threshold, "
         "whether it refuses an answer without the count, time, sum, share, person, place, body, "
         "speaker, day, title, given name or office holder asked for (and the tagger that finds "
-        "names and amounts), and its reader.",
+        "names and amounts) or that negates nothing asked about what is not so, and its reader.",
     )
     index_built_at: str | None
     index_error: str | None = None

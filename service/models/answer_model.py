@@ -23,6 +23,7 @@ import numpy as np
 from service.asked_amounts import asked_amount, states_amount
 from service.asked_details import asked_detail, gives_detail
 from service.asked_names import asked_labels, asked_speaker, gives_asked_name, names_speaker
+from service.asked_negation import asks_negated, states_negation
 from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.models.artifacts import read_meta
@@ -144,6 +145,13 @@ def unmet_detail(question: str, text: str, tagger: NameTagger) -> bool:
     return not gives_detail(asked, question, text, tagger.names(text) if asked.needs_names else ())
 
 
+def unmet_negation(question: str, text: str) -> bool:
+    """True when the question asks what is not so (``asks_negated``) and the candidate
+    ``text`` says nothing is not: 'What cells do not carry receptor molecules?' and the
+    sentence saying that B cells and T cells carry them. No tagger."""
+    return asks_negated(question) and not states_negation(text)
+
+
 def closest_passage(matrix: np.ndarray) -> float:
     """The cosine of the passage closest to the question among those its candidates come from
     (0 with none): how near the texts come to the question at all."""
@@ -236,6 +244,9 @@ class AnswerModel:
     refuse_unmet_speaker: bool = False
     # ... or gives no day, title, given name or office holder that it asks for (``unmet_detail``).
     refuse_unmet_detail: bool = False
+    # Abstain too when the question asks what is not so and the best candidate negates nothing
+    # (``unmet_negation``; no tagger).
+    refuse_unmet_negation: bool = False
     # Abstain as off the texts' topic when the best candidate's passage is further from the
     # question than this cosine (``off_topic``); 0 for none. Fitted by training.
     topic_floor: float = 0.0
@@ -284,6 +295,7 @@ class AnswerModel:
             refuse_unmet_amount=bool(meta.get("refuse_unmet_amount", False)),
             refuse_unmet_speaker=bool(meta.get("refuse_unmet_speaker", False)),
             refuse_unmet_detail=bool(meta.get("refuse_unmet_detail", False)),
+            refuse_unmet_negation=bool(meta.get("refuse_unmet_negation", False)),
             topic_floor=float(meta.get("topic_floor", 0.0)),
         )
 
@@ -351,18 +363,23 @@ class AnswerModel:
         name (``unmet_name``), or for a sum or a share it does not state (``unmet_amount``), or,
         given their texts with the sentences before them (``context_of``), for the words of a
         person it never names (``unmet_speaker``), or for a day, a title, a given name or an
-        office's holder it does not give (``unmet_detail``).
+        office's holder it does not give (``unmet_detail``), or for what is not so and it
+        negates nothing (``unmet_negation``).
         Such a best candidate is seldom right, and it is what most near-domain questions the
         texts cannot answer get: refusing counts and times raised abstention on the
         unanswerable development questions, out of fold, from 0.057 to 0.400 at a lower
         false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth; sums and
-        shares and speakers, the fourteenth; details, the fifteenth."""
+        shares and speakers, the fourteenth; details and negations, the fifteenth."""
         if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
         best = int(np.argmax(probabilities))
         if unmet_type(matrix[best]):
             return True
-        if self.names is None or question is None or text_of is None:
+        if question is None or text_of is None:
+            return False
+        if self.refuse_unmet_negation and unmet_negation(question, text_of(best)):
+            return True
+        if self.names is None:
             return False
         if self.refuse_unmet_amount and unmet_amount(question, text_of(best), self.names):
             return True
