@@ -25,8 +25,10 @@ Steps, all seeded and single-threaded where order matters, so two runs write the
    outright: those whose best candidate states no count or time that they ask for
    (``REFUSE_UNMET_TYPE``), names no person, country, city or body that they ask for
    (``REFUSE_UNMET_NAME``), states no sum or share that they ask for
-   (``REFUSE_UNMET_AMOUNT``), or, asked what a person said, never names them
-   (``REFUSE_UNMET_SPEAKER``).
+   (``REFUSE_UNMET_AMOUNT``), asked what a person said, never names them or what they were
+   asked about (``REFUSE_UNMET_SPEAKER``), gives no day, title, given name or office holder
+   that they ask for (``REFUSE_UNMET_DETAIL``), or, asked what is not so, negates nothing
+   (``REFUSE_UNMET_NEGATION``).
 4. Prints the figures of each set, among them the spent untouched batches (``SPENT_SETS``,
    925 questions by other writers, out of fold); ``--ablations`` prints what each part earns.
 
@@ -116,8 +118,11 @@ LGB_PARAMS: dict[str, Any] = {
 }
 ROUNDS = 300
 #: The batches once kept untouched and since reported before and after their round
-#: (``eval/untouched*.jsonl`` but the newest): 925 questions by other writers. The newest batch
-#: (``untouched-13``) stays untouched until its round ends.
+#: (``eval/untouched*.jsonl`` up to ``untouched-12``): 925 questions by other writers.
+#: ``untouched-13`` and ``-14`` are spent too but not learnt from yet: retrained with them, the
+#: model chose 4 fewer right answers of 457 on the validation articles and lost the answer to
+#: 'What did Sadako Ogata say were the priorities for human security?' (BENCHMARKS.md,
+#: fifteenth session). The newest batch (``untouched-15``) stays untouched until its round ends.
 SPENT_SETS = tuple(
     ROOT / "eval" / f"untouched{n}.jsonl"
     for n in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11", "-12")
@@ -178,8 +183,9 @@ REFUSE_UNMET_NAME = True
 #: states none (``answer_model.unmet_amount``; BENCHMARKS.md, fourteenth session).
 REFUSE_UNMET_AMOUNT = True
 #: With it, abstain when the question asks what a person it names said or thought and neither
-#: the best candidate nor the sentences before it name them (``answer_model.unmet_speaker``;
-#: BENCHMARKS.md, fourteenth session).
+#: the best candidate nor the sentences before it name them, or the best candidate says
+#: nothing of what they were asked about (``answer_model.unmet_speaker``; BENCHMARKS.md,
+#: fourteenth and fifteenth sessions).
 REFUSE_UNMET_SPEAKER = True
 #: With it, abstain when the question asks for a day, a title, a given name or who holds an
 #: office and the best candidate gives none (``answer_model.unmet_detail``; BENCHMARKS.md,
@@ -414,7 +420,7 @@ def left_unmet(data: Questions, i: int, best: int) -> tuple[bool, ...]:
         bool(unmet_type(row)),
         unmet_name(question, row, text, name_tagger()),
         unmet_amount(question, text, name_tagger()),
-        unmet_speaker(question, data.contexts[i][best], name_tagger()),
+        unmet_speaker(question, data.contexts[i][best], name_tagger(), text),
         unmet_detail(question, text, name_tagger()),
         unmet_negation(question, text),
     )

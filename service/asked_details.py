@@ -17,7 +17,9 @@ What each detail needs from an answer:
   labels a work or a law that the question does not name;
 - a given name: a person's name (by the tagger) with a word the question does not use;
 - an office holder: the office itself ('minister', not 'ministry'), or for 'who heads' any
-  word of heading.
+  word of heading; a deputy's, vice's or acting holder's office is not the office unless the
+  question asks for one ('Who was the Director-General of the Economic Affairs Bureau?' and
+  'Mr. Kaoru Ishikawa, Deputy Director-General, Economic Affairs Bureau').
 
 This module is the pure logic around the tagger (``service.models.name_tagger``).
 """
@@ -106,6 +108,10 @@ _ASKS_OFFICE = re.compile(
 )
 
 
+# 'Deputy Director-General', 'Vice President', 'acting head': not the office itself.
+_DEPUTY = re.compile(r"\b(deputy|vice|assistant|acting|associate|under)[- ]", re.I)
+
+
 @dataclass(frozen=True)
 class Detail:
     """A detail a question asks for: its kind (``DAY``, ``TITLE``, ``GIVEN_NAME``, ``OFFICE``)
@@ -144,7 +150,8 @@ def gives_detail(detail: Detail, question: str, text: str, names: Iterable[tuple
     if detail.kind == DAY:
         return bool(_STATES_DAY.search(text))
     if detail.kind == OFFICE:
-        return bool(re.search(rf"\b({detail.office})\b", text, re.I))
+        held = (m.start() for m in re.finditer(rf"\b({detail.office})\b", text, re.I))
+        return any(_DEPUTY.search(question) or not _DEPUTY.search(text[max(0, i - 12) : i]) for i in held)
     asked = set(_words(question))
     if detail.kind == TITLE:
         return bool(_STATES_TITLE.search(text)) or any(

@@ -16,7 +16,9 @@ not for another name.
 (``asked_speaker``). The texts never quote him on it, and the sentence found for it is about the
 fund, with no word of his. An answer that neither names that person nor follows a sentence
 that does (``names_speaker``: the answer and the sentences before it, where 'Mr. Misran …
-made a keynote speech' introduces what 'He pointed out' says) is refused too.
+made a keynote speech' introduces what 'He pointed out' says) is refused too. So is one
+that names them but says nothing of what they are asked about ('What did Mrs. Ogata say about
+Afghanistan?' and the sentence saying she gave a keynote speech: ``speaks_of``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from service.analysis import WORD, name_forms, written_forms
+from service.analysis import WORD, analyze, name_forms, written_forms
 
 PERSON = frozenset({"PERSON"})
 ANYONE = frozenset({"PERSON", "ORG", "NORP", "GPE"})
@@ -52,8 +54,10 @@ _WHO_IS_NAMED = re.compile(r"^\W*(?i:who)\s+(is|was|are|were)\s+[A-Z][\w'.-]*(\s
 _WHICH = (
     r"\b(which|what)\s+((?!(is|are|was|were|do|does|did|has|have|had|the|a|an|kind|type|sort)\b)\w+\s+){0,2}?"
 )
+# 'What chief strength do the authors see …': an office before a noun and a verb is an adjective.
+_NOT_A_PERSON = r"(?!\s+[a-z]+\s+(do|does|did|is|are|was|were|has|have|had|can|could|will|would)\b)"
 _ASKED: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(_WHICH + _PERSON_NOUN + r"\b", re.I), PERSON),
+    (re.compile(_WHICH + _PERSON_NOUN + r"\b" + _NOT_A_PERSON, re.I), PERSON),
     (re.compile(_WHICH + r"(countr(y|ies)|nations?)\b", re.I), COUNTRY),
     (re.compile(_WHICH + r"(city|cities|towns?)\b", re.I), CITY),
     (
@@ -73,6 +77,8 @@ _SAID = re.compile(
     r"introduce)\b",
     re.I,
 )
+# '… say about / on / regarding Y': what the speaker is asked to have said something about.
+_TOPIC = re.compile(r"^\s*(about|on|regarding|concerning)\s+(?P<topic>.+?)\W*$", re.I)
 # Titles and offices before a speaker's name: 'Mr.', 'ASEAN Secretary General', 'the former'.
 _TITLE = frozenset(
     {
@@ -145,6 +151,21 @@ def asked_speaker(question: str, names: Iterable[tuple[str, str]]) -> list[str]:
     other = {w.lower() for text, label in tagged if label != "PERSON" for w in WORD.findall(text)}
     words = (w.lower() for w in WORD.findall(who))
     return [w for w in words if w not in _TITLE and w not in other and len(w) > 2]
+
+
+def asked_topic(question: str) -> list[str]:
+    """The words (analysed: ``service.analysis.analyze``) of what a 'what did X say about Y'
+    question asks X to have said something about (Y), or none."""
+    said = _SAID.search(question)
+    topic = _TOPIC.match(question[said.end() :]) if said else None
+    return analyze([topic.group("topic")])[0] if topic else []
+
+
+def speaks_of(topic: list[str], text: str) -> bool:
+    """True when ``text`` (the answer itself) holds a word of the ``topic`` asked about, or no
+    topic was asked about: 'Keynote speeches were presented by Mrs. Sadako Ogata …' says
+    nothing of Afghanistan."""
+    return not topic or bool(set(topic) & set(analyze([text])[0]))
 
 
 def names_speaker(words: list[str], text: str) -> bool:

@@ -462,3 +462,18 @@ def test_the_bundled_model_refuses_an_answer_that_negates_nothing_to_a_negated_q
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, question, lambda _: RECEPTORS)
     # At a threshold of 0 (answer every question) no refusal is in force.
     assert not model.leaves_type_unmet(np.array([0.9]), rows, 0.0, question, lambda _: RECEPTORS)
+
+
+KEYNOTES = (
+    "Keynote speeches were presented by Mrs. Sadako Ogata, United Nations High Commissioner for Refugees."
+)
+
+
+def test_a_candidate_that_names_the_speaker_but_not_the_topic_asked_about_leaves_the_speaker_unmet() -> None:
+    question = "What did Mrs. Ogata say about Afghanistan at the 2000 symposium?"
+    tagger = NameTagger.load()
+    assert unmet_speaker(question, KEYNOTES, tagger, KEYNOTES)
+    said = "Mrs. Ogata said that Afghanistan's refugees needed protection."
+    assert not unmet_speaker(question, said, tagger, said)
+    # Without the candidate's own text only the speaker is judged.
+    assert not unmet_speaker(question, KEYNOTES, tagger)

@@ -110,6 +110,19 @@ def test_a_question_asks_for_a_detail_when_its_wording_says_so(question: str, ki
             (),
             True,
         ),
+        # A deputy's office is not the office asked for, unless the question asks for a deputy.
+        (
+            "Who was the Director-General of the Economic Affairs Bureau in July 2000?",
+            "Mr. Kaoru Ishikawa, Deputy Director-General, Economic Affairs Bureau, spoke.",
+            (),
+            False,
+        ),
+        (
+            "Who was the Deputy Director-General of the Economic Affairs Bureau in July 2000?",
+            "Mr. Kaoru Ishikawa, Deputy Director-General, Economic Affairs Bureau, spoke.",
+            (),
+            True,
+        ),
         (
             "Who was the Canadian foreign minister whose 1997 article set the agenda?",
             "In a seminal 1997 article, foreign minister Lloyd Axworthy set out the agenda.",

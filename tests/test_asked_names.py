@@ -13,8 +13,10 @@ from service.asked_names import (
     PERSON,
     asked_labels,
     asked_speaker,
+    asked_topic,
     gives_asked_name,
     names_speaker,
+    speaks_of,
 )
 from service.retrieval.answering import question_type
 
@@ -39,8 +41,9 @@ def asked(question: str) -> frozenset[str]:
         ("Which city hosted the first Friends of Human Security meeting?", CITY),
         ("which ngos took part in the panel discussions", BODY),
         ("What Japanese universities belong to the consortium?", BODY),
-        # No name asked for.
+        # No name asked for; an office before a noun and a verb is an adjective.
         ("What does the City Council divide itself into?", frozenset()),
+        ("What chief strength do the authors see in Tokyo's version of the concept?", frozenset()),
         ("What is human security?", frozenset()),
         ("Why did Canada give up the chairmanship of the network?", frozenset()),
         ("How many countries belong to the network?", frozenset()),
@@ -134,3 +137,28 @@ def test_an_answer_names_the_speaker_when_it_holds_any_word_of_their_name(
     words: list[str], text: str, names: bool
 ) -> None:
     assert names_speaker(words, text) is names
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "speaks"),
+    [
+        # Named, but says nothing of what she is asked about.
+        (
+            "what did mrs. ogata say about afghanistan at the 2000 symposium?",
+            "Keynote speeches were presented by Mrs. Sadako Ogata and Professor Amartya Sen.",
+            False,
+        ),
+        (
+            "What did Mrs. Ogata say about refugees?",
+            "Mrs. Ogata said that the refugee problem was a problem of human security.",
+            True,
+        ),
+        # No topic asked about: any answer speaks of it.
+        ("What did Mrs. Ogata say?", "Keynote speeches were presented by Mrs. Sadako Ogata.", True),
+        ("What is human security about?", "It is about people.", True),
+    ],
+)
+def test_an_answer_speaks_of_the_topic_a_speaker_is_asked_about_when_it_holds_a_word_of_it(
+    question: str, text: str, speaks: bool
+) -> None:
+    assert speaks_of(asked_topic(question), text) is speaks

@@ -246,7 +246,7 @@ def test_refusing_an_answer_without_the_name_asked_for_refuses_more_near_domain_
     # person, a country, a city or a body can change, so only those are asked, with and without
     # the refusal. The served model learns from these questions since the fourteenth session,
     # but the rule is no learned part and both runs use the same model. Measured (fifteenth
-    # session): 78 unanswerable, of which 62 refused against 18 (by the other refusals); 76
+    # session): 78 unanswerable, of which 64 refused against 20 (by the other refusals); 76
     # answerable, of which 58 answered right against 62. (Fourteenth, 765 questions: 48 of 66
     # refused against 1, 39 of 53 right against 41. Thirteenth, never trained on: 44 of 63
     # refused against 1, 27 of 49 right against 29.)
@@ -282,8 +282,8 @@ def test_refusing_an_answer_that_never_names_the_speaker_asked_about_refuses_mor
 ) -> None:
     # The human-security questions (development and spent batches, 1,320) that ask what a
     # person they name said or thought, with and without the refusal (same model; the rule is no
-    # learned part). Measured (fifteenth session): 26 questions; of the 25 unanswerable, 16
-    # refused against none; the one answerable answered right both times (as are the own set's
+    # learned part). Measured (fifteenth session, with the topic check): 26 questions; of the 25
+    # unanswerable, 19 refused against none; the one answerable answered right both times (as are the own set's
     # and the validation articles' one each). (Fourteenth, of 1,160: 11 of 18 against none.)
     searcher = Runtime.start(settings).require_searcher()
     tagger = searcher.answer_model.names
@@ -302,8 +302,8 @@ def test_refusing_an_answer_without_the_day_title_name_or_office_asked_for_refus
     # The human-security questions (development and spent batches, 1,320) that ask for a day, a
     # title, a given name or who holds an office, with and without the refusal (same model; the
     # rule is no learned part). Measured (fifteenth session): 74 questions; of the 50
-    # unanswerable, 43 refused against 24 (by the other refusals); of the 24 answerable, 12
-    # answered right both times.
+    # unanswerable, 45 refused against 24 (by the other refusals); of the 24 answerable, 12
+    # answered right both times (3 more refused, each with a wrong sentence chosen).
     searcher = Runtime.start(settings).require_searcher()
     items = [q for path in IN_DOMAIN_SETS for q in load_questions(path)]
     asking = [q for q in items if asked_detail(q["question"])]

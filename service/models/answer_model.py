@@ -22,7 +22,14 @@ import numpy as np
 
 from service.asked_amounts import asked_amount, states_amount
 from service.asked_details import asked_detail, gives_detail
-from service.asked_names import asked_labels, asked_speaker, gives_asked_name, names_speaker
+from service.asked_names import (
+    asked_labels,
+    asked_speaker,
+    asked_topic,
+    gives_asked_name,
+    names_speaker,
+    speaks_of,
+)
 from service.asked_negation import asks_negated, states_negation
 from service.errors import ModelUnavailable
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
@@ -125,13 +132,19 @@ def unmet_amount(question: str, text: str, tagger: NameTagger) -> bool:
     return asked is not None and not states_amount(text, tagger.names(text), asked)
 
 
-def unmet_speaker(question: str, context: str, tagger: NameTagger) -> bool:
+def unmet_speaker(question: str, context: str, tagger: NameTagger, text: str | None = None) -> bool:
     """True when the question asks what a person it names said or thought (``asked_speaker``)
     and the candidate, with the sentences before it (``context``), never names them: 'What did
-    Lloyd Axworthy say about Japan's Trust Fund?' and a sentence on the fund. Only such
-    questions are tagged."""
+    Lloyd Axworthy say about Japan's Trust Fund?' and a sentence on the fund. Or, given the
+    candidate's own ``text``, when it says nothing of what they are asked about
+    (``asked_topic``): 'What did Mrs. Ogata say about Afghanistan?' and the sentence
+    introducing her keynote. Only such questions are tagged."""
     words = asked_speaker(question, tagger.names(question))
-    return bool(words) and not names_speaker(words, context)
+    if not words:
+        return False
+    if not names_speaker(words, context):
+        return True
+    return text is not None and not speaks_of(asked_topic(question), text)
 
 
 def unmet_detail(question: str, text: str, tagger: NameTagger) -> bool:
@@ -388,7 +401,7 @@ class AnswerModel:
         if (
             self.refuse_unmet_speaker
             and context_of is not None
-            and unmet_speaker(question, context_of(best), self.names)
+            and unmet_speaker(question, context_of(best), self.names, text_of(best))
         ):
             return True
         return self.refuse_unmet_name and unmet_name(question, matrix[best], text_of(best), self.names)
