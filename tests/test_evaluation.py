@@ -283,8 +283,9 @@ def test_refusing_an_answer_that_never_names_the_speaker_asked_about_refuses_mor
     # The human-security questions (development and spent batches, 1,320) that ask what a
     # person they name said or thought, with and without the refusal (same model; the rule is no
     # learned part). Measured (fifteenth session, with the topic check): 26 questions; of the 25
-    # unanswerable, 19 refused against none; the one answerable answered right both times (as are the own set's
-    # and the validation articles' one each). (Fourteenth, of 1,160: 11 of 18 against none.)
+    # unanswerable, 19 refused against none; the one answerable answered right both times (as
+    # are the own set's and the validation articles' one each). (Fourteenth, of 1,160: 11 of 18
+    # against none.)
     searcher = Runtime.start(settings).require_searcher()
     tagger = searcher.answer_model.names
     assert tagger is not None
