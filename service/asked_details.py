@@ -39,9 +39,10 @@ _MONTH = (
     r"(January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
 )
-# 'On what date …', 'which day', 'the exact date', 'date of birth'; not 'to date' nor 'up-to-date'.
+# 'On what date …', 'which day', 'the exact date', 'date of birth'; not 'to date', 'up-to-date'
+# nor 'what day-to-day problems'.
 _ASKS_DAY = re.compile(
-    r"\b(what|which)\s+(exact\s+|precise\s+)?(date|day)\b(?!\s+of\s+the\s+week)|\b(exact|precise)\s+date\b"
+    r"\b(what|which)\s+(exact\s+|precise\s+)?(date|day)\b(?!-|\s+of\s+the\s+week)|\b(exact|precise)\s+date\b"
     r"|\bdate\s+of\s+(birth|death)\b|\bbirthday\b",
     re.I,
 )
@@ -106,8 +107,6 @@ _ASKS_OFFICE = re.compile(
     r"|(?P<verb>heads|headed|leads|led|runs|ran|directs|directed|presides|presided|chairs|chaired))\b",
     re.I,
 )
-
-
 # 'Deputy Director-General', 'Vice President', 'acting head': not the office itself.
 _DEPUTY = re.compile(r"\b(deputy|vice|assistant|acting|associate|under)[- ]", re.I)
 

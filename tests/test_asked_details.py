@@ -35,6 +35,7 @@ from service.asked_details import DAY, GIVEN_NAME, OFFICE, TITLE, asked_detail, 
         ("Who were the members of the Commission on Human Security?", None),
         ("How many projects has JICA run to date?", None),
         ("What day of the week was it?", None),
+        ("What day-to-day problems do refugees face?", None),
     ],
 )
 def test_a_question_asks_for_a_detail_when_its_wording_says_so(question: str, kind: str | None) -> None:

@@ -260,56 +260,38 @@ def test_refusing_an_answer_without_the_name_asked_for_refuses_more_near_domain_
     assert lost <= 4.5  # right answers
 
 
-def test_refusing_an_answer_without_the_sum_or_share_asked_for_refuses_more_near_domain_questions(
-    settings: Settings,
-) -> None:
-    # The human-security questions (development and spent batches, 1,320) that ask for a sum of
-    # money or a share: 72, with and without the refusal (same model; the rule is no learned
-    # part). Measured (fifteenth session): 66 unanswerable, of which 59 refused against 44 (by
-    # the count refusal and the others); the 6 answerable all answered right both times.
-    # (Fourteenth, of 1,160: 56 of 61 refused against 43.)
-    searcher = Runtime.start(settings).require_searcher()
-    items = [q for path in IN_DOMAIN_SETS for q in load_questions(path)]
-    asking = [q for q in items if asked_amount(q["question"])]
-    assert len(asking) >= 50
-    with_rule, without = with_and_without(searcher, asking, refuse_unmet_amount=False)
-    assert with_rule["abstain_unans"] >= without["abstain_unans"] + 0.15
-    assert with_rule["answer_acc"] >= without["answer_acc"]
+#: The refusals that ask a question about the best answer's text, each with the human-security
+#: questions (development and spent batches, 1,320) it can change: the served figures with and
+#: without it on those alone (same model; the rule is no learned part). Each must refuse at least
+#: 0.15 more of their unanswerable ones at no right answer. Measured (fifteenth session):
+#: - a sum or share: 72 questions; 59 of 66 unanswerable refused against 44 (by the count
+#:   refusal and the others); the 6 answerable answered right both times (fourteenth, of 1,160:
+#:   56 of 61 against 43);
+#: - a speaker's words (with the topic check): 26 questions; 19 of 25 unanswerable refused
+#:   against none; the one answerable answered right both times, as are the own set's and the
+#:   validation articles' one each (fourteenth: 11 of 18 against none);
+#: - a day, title, given name or office holder: 74 questions; 45 of 50 unanswerable refused
+#:   against 24; the 24 answerable answered right 12 times both times (3 more refused, each
+#:   with a wrong sentence chosen).
+TEXT_REFUSALS = {
+    "refuse_unmet_amount": (lambda question, tagger: asked_amount(question), 50),
+    "refuse_unmet_speaker": (lambda question, tagger: asked_speaker(question, tagger.names(question)), 15),
+    "refuse_unmet_detail": (lambda question, tagger: asked_detail(question), 60),
+}
 
 
-def test_refusing_an_answer_that_never_names_the_speaker_asked_about_refuses_more_near_domain_questions(
-    settings: Settings,
+@pytest.mark.parametrize("refusal", sorted(TEXT_REFUSALS))
+def test_refusing_an_answer_without_what_was_asked_for_refuses_more_near_domain_questions(
+    settings: Settings, refusal: str
 ) -> None:
-    # The human-security questions (development and spent batches, 1,320) that ask what a
-    # person they name said or thought, with and without the refusal (same model; the rule is no
-    # learned part). Measured (fifteenth session, with the topic check): 26 questions; of the 25
-    # unanswerable, 19 refused against none; the one answerable answered right both times (as
-    # are the own set's and the validation articles' one each). (Fourteenth, of 1,160: 11 of 18
-    # against none.)
+    asks, least = TEXT_REFUSALS[refusal]
     searcher = Runtime.start(settings).require_searcher()
     tagger = searcher.answer_model.names
     assert tagger is not None
     items = [q for path in IN_DOMAIN_SETS for q in load_questions(path)]
-    asking = [q for q in items if asked_speaker(q["question"], tagger.names(q["question"]))]
-    assert len(asking) >= 15
-    with_rule, without = with_and_without(searcher, asking, refuse_unmet_speaker=False)
-    assert with_rule["abstain_unans"] >= without["abstain_unans"] + 0.15
-    assert with_rule["answer_acc"] >= without["answer_acc"]
-
-
-def test_refusing_an_answer_without_the_day_title_name_or_office_asked_for_refuses_more_near_domain_questions(
-    settings: Settings,
-) -> None:
-    # The human-security questions (development and spent batches, 1,320) that ask for a day, a
-    # title, a given name or who holds an office, with and without the refusal (same model; the
-    # rule is no learned part). Measured (fifteenth session): 74 questions; of the 50
-    # unanswerable, 45 refused against 24 (by the other refusals); of the 24 answerable, 12
-    # answered right both times (3 more refused, each with a wrong sentence chosen).
-    searcher = Runtime.start(settings).require_searcher()
-    items = [q for path in IN_DOMAIN_SETS for q in load_questions(path)]
-    asking = [q for q in items if asked_detail(q["question"])]
-    assert len(asking) >= 60
-    with_rule, without = with_and_without(searcher, asking, refuse_unmet_detail=False)
+    asking = [q for q in items if asks(q["question"], tagger)]
+    assert len(asking) >= least
+    with_rule, without = with_and_without(searcher, asking, **{refusal: False})
     assert with_rule["abstain_unans"] >= without["abstain_unans"] + 0.15
     assert with_rule["answer_acc"] >= without["answer_acc"]
 
