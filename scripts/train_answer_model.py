@@ -122,7 +122,8 @@ ROUNDS = 300
 #: ``untouched-13`` and ``-14`` are spent too but not learnt from yet: retrained with them, the
 #: model chose 4 fewer right answers of 457 on the validation articles and lost the answer to
 #: 'What did Sadako Ogata say were the priorities for human security?' (BENCHMARKS.md,
-#: fifteenth session). The newest batch (``untouched-15``) stays untouched until its round ends.
+#: fifteenth session). ``untouched-15`` has had its round; the newest (``untouched-16``)
+#: stays untouched until its round ends.
 SPENT_SETS = tuple(
     ROOT / "eval" / f"untouched{n}.jsonl"
     for n in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11", "-12")
