@@ -246,7 +246,8 @@ class AnswerModel:
     # Abstain when the best candidate states no count or time that the question asks for
     # (``unmet_type``), whatever its probability: set by training when that earned its place.
     refuse_unmet_type: bool = False
-    # The tagger that the two refusals below read; None: neither is in force.
+    # The tagger that the refusals below read (all but the negation one); None: none of them
+    # is in force (``TAGGED_REFUSALS``).
     names: NameTagger | None = None
     # With it, abstain too when the best candidate names no person, country, city or body that
     # the question asks for (``unmet_name``) ...
@@ -390,18 +391,19 @@ class AnswerModel:
             return True
         if question is None or text_of is None:
             return False
-        if self.refuse_unmet_negation and unmet_negation(question, text_of(best)):
+        text = text_of(best)
+        if self.refuse_unmet_negation and unmet_negation(question, text):
             return True
         if self.names is None:
             return False
-        if self.refuse_unmet_amount and unmet_amount(question, text_of(best), self.names):
+        if self.refuse_unmet_amount and unmet_amount(question, text, self.names):
             return True
-        if self.refuse_unmet_detail and unmet_detail(question, text_of(best), self.names):
+        if self.refuse_unmet_detail and unmet_detail(question, text, self.names):
             return True
         if (
             self.refuse_unmet_speaker
             and context_of is not None
-            and unmet_speaker(question, context_of(best), self.names, text_of(best))
+            and unmet_speaker(question, context_of(best), self.names, text)
         ):
             return True
-        return self.refuse_unmet_name and unmet_name(question, matrix[best], text_of(best), self.names)
+        return self.refuse_unmet_name and unmet_name(question, matrix[best], text, self.names)

@@ -48,10 +48,11 @@ class Abstention:
     for one document of a comparison, or for the index when ``abstain_on_unknown_terms`` is
     set), a question further from every top passage than the texts' own questions are
     (``off_topic``), a best answer that states no count, time, sum or share when the question
-    asks for one, names no person, country, city or body it asks for, or never names the person
-    whose words it asks for (``unmet_type``), a best answer whose calibrated probability is
-    under the threshold (``unlikely``; ``terms`` still lists the names no passage mentions), or
-    nothing to answer from (``no_passages``)."""
+    asks for one, names no person, country, city or body it asks for, gives no day, title,
+    given name or office holder it asks for, never names the person whose words it asks for
+    or their topic, or negates nothing when it asks what is not so (``unmet_type``), a best
+    answer whose calibrated probability is under the threshold (``unlikely``; ``terms`` still
+    lists the names no passage mentions), or nothing to answer from (``no_passages``)."""
 
     reason: AbstentionReason
     terms: tuple[str, ...] = ()
