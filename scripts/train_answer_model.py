@@ -28,7 +28,9 @@ Steps, all seeded and single-threaded where order matters, so two runs write the
    (``REFUSE_UNMET_AMOUNT``), asked what a person said, never names them or what they were
    asked about (``REFUSE_UNMET_SPEAKER``), gives no day, title, given name or office holder
    that they ask for (``REFUSE_UNMET_DETAIL``), or, asked what is not so, negates nothing
-   (``REFUSE_UNMET_NEGATION``).
+   (``REFUSE_UNMET_NEGATION``), or, given a year or number, states another
+   (``REFUSE_UNMET_NUMBER``), or states the opposite of what they ask about
+   (``REFUSE_UNMET_OPPOSITE``).
 4. Prints the figures of each set, among them the spent untouched batches (``SPENT_SETS``,
    925 questions by other writers, out of fold); ``--ablations`` prints what each part earns.
 
@@ -70,6 +72,8 @@ from service.models.answer_model import (
     unmet_detail,
     unmet_name,
     unmet_negation,
+    unmet_number,
+    unmet_opposite,
     unmet_speaker,
     unmet_type,
 )
@@ -195,6 +199,14 @@ REFUSE_UNMET_DETAIL = True
 #: Abstain when the question asks what is not so and the best candidate negates nothing
 #: (``answer_model.unmet_negation``; BENCHMARKS.md, fifteenth session).
 REFUSE_UNMET_NEGATION = True
+#: With it, abstain when the question gives a year or number (with digits) that neither the
+#: best candidate nor the sentences before it state, and the candidate states another of the
+#: same kind (``answer_model.unmet_number``; BENCHMARKS.md, sixteenth session).
+REFUSE_UNMET_NUMBER = True
+#: Abstain when the best candidate, with the sentences before it, states the opposite of a word
+#: the question asks about and never the word (``answer_model.unmet_opposite``; BENCHMARKS.md,
+#: sixteenth session).
+REFUSE_UNMET_OPPOSITE = True
 AUGMENT_COPIES = 1  # word-dropped copies of each training question
 OFF_TOPIC_EVERY = 2  # every 2nd question of a split, asked of the human-security texts
 
@@ -386,8 +398,9 @@ def probabilities(model: Any, data: Questions, i: int, reading: Reading | None) 
 #: ``Scored.unmet``): a count or time (``unmet_type``), a person, country, city or body
 #: (``unmet_name``), a sum or share (``unmet_amount``), the speaker asked about
 #: (``unmet_speaker``), a day, title, given name or office holder (``unmet_detail``), a
-#: negation (``unmet_negation``).
-UNMET = ("type", "name", "amount", "speaker", "detail", "negation")
+#: negation (``unmet_negation``), the year or number the question gives (``unmet_number``), the
+#: word asked about rather than its opposite (``unmet_opposite``).
+UNMET = ("type", "name", "amount", "speaker", "detail", "negation", "number", "opposite")
 
 
 @dataclass
@@ -417,13 +430,16 @@ def name_tagger() -> NameTagger:
 def left_unmet(data: Questions, i: int, best: int) -> tuple[bool, ...]:
     """What question ``i``'s candidate ``best`` leaves unmet, in ``UNMET`` order."""
     question, row, text = data.items[i]["question"], data.matrices[i][best], data.texts[i][best]
+    context = data.contexts[i][best]
     return (
         bool(unmet_type(row)),
         unmet_name(question, row, text, name_tagger()),
         unmet_amount(question, text, name_tagger()),
-        unmet_speaker(question, data.contexts[i][best], name_tagger(), text),
+        unmet_speaker(question, context, name_tagger(), text),
         unmet_detail(question, text, name_tagger()),
         unmet_negation(question, text),
+        unmet_number(question, context, name_tagger(), text),
+        unmet_opposite(question, context),
     )
 
 
@@ -473,7 +489,9 @@ class Rules:
     with the unmet type, the unmet name (``names``: ``REFUSE_UNMET_NAME``), the unmet sum or
     share (``amounts``: ``REFUSE_UNMET_AMOUNT``), the unnamed speaker (``speakers``:
     ``REFUSE_UNMET_SPEAKER``), the detail not given (``details``: ``REFUSE_UNMET_DETAIL``) and
-    the negation not stated (``negations``: ``REFUSE_UNMET_NEGATION``)."""
+    the negation not stated (``negations``: ``REFUSE_UNMET_NEGATION``) and another number than
+    the one given (``numbers``: ``REFUSE_UNMET_NUMBER``) and the opposite of what is asked
+    about (``opposites``: ``REFUSE_UNMET_OPPOSITE``)."""
 
     unknown: bool = False
     unmet: bool = REFUSE_UNMET_TYPE
@@ -484,11 +502,17 @@ class Rules:
     speakers: bool = REFUSE_UNMET_SPEAKER
     details: bool = REFUSE_UNMET_DETAIL
     negations: bool = REFUSE_UNMET_NEGATION
+    numbers: bool = REFUSE_UNMET_NUMBER
+    opposites: bool = REFUSE_UNMET_OPPOSITE
 
     def refused(self, scored: Scored) -> np.ndarray:
         none = np.zeros(len(scored.answerable), dtype=bool)
         off_topic = scored.closest < self.floor if self.topic else none
-        kinds = [True, self.names, self.amounts, self.speakers, self.details, self.negations]  # UNMET's order
+        # UNMET's order
+        kinds = [
+            *(True, self.names, self.amounts, self.speakers, self.details),
+            *(self.negations, self.numbers, self.opposites),
+        ]
         unmet = scored.unmet[:, kinds].any(axis=1) if self.unmet else none
         return (scored.unknown if self.unknown else none) | unmet | off_topic
 
@@ -754,6 +778,8 @@ def ablation_table(data: Data, full: dict[str, dict[str, float]], only: list[str
                 ("an answer that never names the speaker asked about", "speakers"),
                 ("an answer that gives no day, title, given name or office holder asked for", "details"),
                 ("an answer that negates nothing to a question about what is not so", "negations"),
+                ("an answer that states another year or number than the question gives", "numbers"),
+                ("an answer that states the opposite of what the question asks about", "opposites"),
             )
         ),
         ("without the topic floor (off-topic: only the threshold)", data, {"rules": Rules(topic=False)}),
@@ -935,6 +961,8 @@ def main(argv: list[str] | None = None) -> int:
         REFUSE_UNMET_SPEAKER,
         REFUSE_UNMET_DETAIL,
         REFUSE_UNMET_NEGATION,
+        REFUSE_UNMET_NUMBER,
+        REFUSE_UNMET_OPPOSITE,
     ]
     decided = json.dumps([result.calibration, result.threshold, result.topic_floor, *refusals]).encode()
     digest = hashlib.sha256(booster.model_to_string().encode() + decided).hexdigest()[:8]
@@ -951,6 +979,8 @@ def main(argv: list[str] | None = None) -> int:
         "refuse_unmet_speaker": REFUSE_UNMET_SPEAKER,
         "refuse_unmet_detail": REFUSE_UNMET_DETAIL,
         "refuse_unmet_negation": REFUSE_UNMET_NEGATION,
+        "refuse_unmet_number": REFUSE_UNMET_NUMBER,
+        "refuse_unmet_opposite": REFUSE_UNMET_OPPOSITE,
         "topic_floor": result.topic_floor,
         "reader": {"name": reader.name, "top": READ_TOP, "weight": READ_WEIGHT} if reader else None,
         "calibrated_on": CALIBRATE_ON,

@@ -29,6 +29,8 @@ from service.models.answer_model import (
     unmet_detail,
     unmet_name,
     unmet_negation,
+    unmet_number,
+    unmet_opposite,
     unmet_speaker,
     unmet_type,
 )
@@ -462,6 +464,64 @@ def test_the_bundled_model_refuses_an_answer_that_negates_nothing_to_a_negated_q
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, question, lambda _: RECEPTORS)
     # At a threshold of 0 (answer every question) no refusal is in force.
     assert not model.leaves_type_unmet(np.array([0.9]), rows, 0.0, question, lambda _: RECEPTORS)
+
+
+EVIAN = "Which Japanese prime minister attended the 2003 Evian Summit?"
+MORI = (
+    "2000 The then Prime Minister Mori Yoshinori of Japan called for the establishment of the "
+    "Commission on Human Security at the UN Millennium Summit."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "context", "unmet"),
+    [
+        # The year given is never stated; the sentence is about another one.
+        (EVIAN, MORI, True),
+        ("What park covers an area of 74 ha.?", "The Łazienki Park covers the area of 76 ha.", True),
+        # The same year, or no year in the answer, or none in the question: the rule is silent.
+        ("Which Japanese prime minister attended the 2000 Millennium Summit?", MORI, False),
+        (EVIAN, "Prime Minister Koizumi Junichiro of Japan attended the summit.", False),
+        ("Which Japanese prime minister called for the Commission?", MORI, False),
+    ],
+)
+def test_a_candidate_that_states_another_year_or_number_than_the_one_given_leaves_it_unmet(
+    question: str, context: str, unmet: bool
+) -> None:
+    assert unmet_number(question, context, NameTagger.load(), context) is unmet
+
+
+def test_the_bundled_model_refuses_an_answer_about_another_year_than_the_one_given() -> None:
+    model = AnswerModel.load()
+    assert model.refuse_unmet_number and model.names is not None
+    rows = np.zeros((1, len(FEATURES)))
+    assert model.leaves_type_unmet(
+        np.array([0.9]), rows, model.threshold, EVIAN, lambda _: MORI, lambda _: MORI
+    )
+    # The sentences before the answer may state the year given: without them it is not judged.
+    assert not model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, EVIAN, lambda _: MORI)
+
+
+PERFORIN = "It releases perforin, which forms pores, allowing ions, water and toxins to enter."
+
+
+def test_a_candidate_that_states_the_opposite_of_what_is_asked_about_leaves_it_unmet() -> None:
+    assert unmet_opposite("What allows ions, water and toxins to exit the target cell?", PERFORIN)
+    assert not unmet_opposite("What allows ions, water and toxins to enter the target cell?", PERFORIN)
+
+
+def test_the_bundled_model_refuses_an_answer_that_states_the_opposite_of_what_is_asked_about() -> None:
+    model = AnswerModel.load()
+    assert model.refuse_unmet_opposite
+    rows = np.zeros((1, len(FEATURES)))
+    question = "What allows ions, water and toxins to exit the target cell?"
+    assert model.leaves_type_unmet(
+        np.array([0.9]), rows, model.threshold, question, lambda _: PERFORIN, lambda _: PERFORIN
+    )
+    # At a threshold of 0 (answer every question) no refusal is in force.
+    assert not model.leaves_type_unmet(
+        np.array([0.9]), rows, 0.0, question, lambda _: PERFORIN, lambda _: PERFORIN
+    )
 
 
 KEYNOTES = (

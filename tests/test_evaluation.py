@@ -17,9 +17,11 @@ from service.asked_details import asked_detail
 from service.asked_names import asked_labels, asked_speaker
 from service.asked_negation import asks_negated
 from service.config import ROOT, Settings
+from service.given_numbers import has_digits
 from service.ingest.corpus import load_corpus
 from service.models.answer_model import AnswerModel
 from service.models.embedding import Embedder
+from service.opposites import uses_paired_word
 from service.retrieval.answering import question_type
 from service.retrieval.search import Searcher
 from service.runtime import Runtime
@@ -129,6 +131,16 @@ def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dic
     figures["without the negation refusal"] = summarize(
         varied({}, replace(model, refuse_unmet_negation=False), negated)
     )
+    # The number refusal only ever refuses a question that writes a number with digits.
+    numbered = [i for i, q in enumerate(items) if has_digits(q["question"])]
+    figures["without the number refusal"] = summarize(
+        varied({}, replace(model, refuse_unmet_number=False), numbered)
+    )
+    # The opposite refusal only ever refuses a question that uses a word of its pairs.
+    paired = [i for i, q in enumerate(items) if uses_paired_word(q["question"])]
+    figures["without the opposite refusal"] = summarize(
+        varied({}, replace(model, refuse_unmet_opposite=False), paired)
+    )
     figures["as first ranked"] = summarize(run(answerable, first_ranking(searcher)))
     unsorted = Searcher(
         searcher.index,
@@ -224,6 +236,30 @@ def test_refusing_an_answer_that_negates_nothing_to_a_negated_question_refuses_m
     # whose chosen sentence was wrong anyway.
     without = squad_figures["without the negation refusal"]
     assert squad_figures["hybrid"]["abstain_unans"] >= without["abstain_unans"] + 0.03
+    assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"]
+
+
+def test_refusing_an_answer_about_another_number_than_the_one_given_refuses_more_unanswerable_ones(
+    squad_figures: dict[str, dict[str, float]],
+) -> None:
+    # SQuAD 2.0 also makes unanswerable questions by changing a number ('What park covers an
+    # area of 74 ha.?' against '76 ha.'); the sentence found states the old one. Measured
+    # (sixteenth session): see BENCHMARKS.md; here, never trained on, the refusal must refuse
+    # more unanswerable questions and cost no right answer.
+    without = squad_figures["without the number refusal"]
+    assert squad_figures["hybrid"]["abstain_unans"] > without["abstain_unans"]
+    assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"]
+
+
+def test_refusing_an_answer_that_states_the_opposite_of_what_is_asked_about_refuses_more_unanswerable_ones(
+    squad_figures: dict[str, dict[str, float]],
+) -> None:
+    # SQuAD 2.0 also turns a word into its opposite ('What allows toxins to exit the cell?'
+    # against '… to enter'). The pairs were chosen on SQuAD's training articles and the
+    # human-security questions; here, never used to choose them, the refusal must refuse more
+    # unanswerable questions and cost no right answer (BENCHMARKS.md, sixteenth session).
+    without = squad_figures["without the opposite refusal"]
+    assert squad_figures["hybrid"]["abstain_unans"] >= without["abstain_unans"] + 0.02
     assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"]
 
 

@@ -45,6 +45,8 @@ FOUNDATION = (
     "asked_amounts",
     "asked_details",
     "asked_negation",
+    "given_numbers",
+    "opposites",
     "facts",
 )
 

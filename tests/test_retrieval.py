@@ -82,6 +82,8 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         # The best sentence gives the year, not the day; an officer of the ministry, no minister.
         "On what exact date was the Lysøen Declaration signed?",
         "Who is the minister in charge of Thailand's Ministry of Social Development and Human Security?",
+        # The best sentence is on Mori in 2000, and never says 2003.
+        "Which Japanese prime minister attended the 2003 Evian Summit?",
     ],
 )
 def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_and_says_why(
@@ -106,6 +108,12 @@ def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_
         # Its passage is not the first the search found: the answer stage moves it up, and the
         # name check must read the chosen sentence, not what stood at that rank before.
         ("In which city did Japan's prime minister mention human security in 1998?", "Singapore"),
+        # A decade is no year to find: the answer says 1999.
+        (
+            "In which city did Canada's foreign minister of the late 1990s explain why Kosovo required "
+            "intervention?",
+            "Cologne",
+        ),
     ],
 )
 def test_a_question_asking_for_a_figure_or_name_the_texts_give_is_answered_with_it(

@@ -352,8 +352,9 @@ def health(request: Request) -> Health:
 def describe(rt: Runtime) -> str | None:
     """The answer model's name, the abstention threshold in force, whether it refuses an answer
     that lacks the count or time (and the sum, share, person, place, body, speaker, day, title,
-    given name or office holder) asked for or that negates nothing asked about what is not so, and
-    the reader it consults."""
+    given name or office holder) asked for, or that negates nothing asked about what is not so,
+    states another year or number than the one given or states the opposite of what is asked
+    about, and the reader it consults."""
     model = rt.answer_model
     if model is None:
         return None
@@ -368,8 +369,18 @@ def describe(rt: Runtime) -> str | None:
             kinds += ["day", "title", "given name", "office holder"] if model.refuse_unmet_detail else []
             tagger = f" (tagged by {model.names.name})"
         refusal = f", refusing an answer without the {', '.join(kinds[:-1])} or {kinds[-1]} asked for{tagger}"
-        if model.refuse_unmet_negation:
-            refusal += " or that negates nothing asked about what is not so"
+        states = [
+            *(["negates nothing asked about what is not so"] if model.refuse_unmet_negation else []),
+            *(
+                ["states another year or number than the one given"]
+                if model.names is not None and model.refuse_unmet_number
+                else []
+            ),
+            *(["states the opposite of what is asked about"] if model.refuse_unmet_opposite else []),
+        ]
+        if states:
+            last = states.pop()
+            refusal += " or that " + (f"{', '.join(states)} or {last}" if states else last)
     if model.refuses_off_topic_at(threshold):
         refusal += (
             f", refusing as off-topic a question no top passage comes within {model.topic_floor:.3f} of"

@@ -32,9 +32,11 @@ from service.asked_names import (
 )
 from service.asked_negation import asks_negated, states_negation
 from service.errors import ModelUnavailable
+from service.given_numbers import given_numbers, has_digits, states_other_number
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.models.artifacts import read_meta
 from service.models.name_tagger import NameTagger
+from service.opposites import states_opposite
 
 #: The kinds of answer a question can ask for (``service.retrieval.answering.question_type``);
 #: "other" has no feature of its own (all ``asks_*`` are 0).
@@ -98,7 +100,7 @@ META_FILE = "model.json"
 CALIBRATION_INPUTS = ("best_logit", "margin", "sim", "passage_cos")
 #: The refusals that read the tagger (``model.json``: ``refuse_unmet_<kind>``): the model loads
 #: it when any is in force.
-TAGGED_REFUSALS = ("name", "amount", "speaker", "detail")
+TAGGED_REFUSALS = ("name", "amount", "speaker", "detail", "number")
 
 
 _SIM, _PASSAGE_COS = FEATURES.index("sim"), FEATURES.index("passage_cos")
@@ -158,11 +160,30 @@ def unmet_detail(question: str, text: str, tagger: NameTagger) -> bool:
     return not gives_detail(asked, question, text, tagger.names(text) if asked.needs_names else ())
 
 
+def unmet_number(question: str, context: str, tagger: NameTagger, text: str) -> bool:
+    """True when the question gives an exact year or number (with digits, no decade) that
+    neither the candidate nor the sentences before it (``context``) state, and the candidate
+    ``text`` states another of the same kind (``states_other_number``): 'Which Japanese prime
+    minister attended the 2003 Evian Summit?' and the sentence on Mori in 2000. Only questions
+    with digits are tagged."""
+    if not has_digits(question):
+        return False
+    given = given_numbers(tagger.names(question))
+    return bool(given) and states_other_number(given, question, context, tagger.names(text))
+
+
 def unmet_negation(question: str, text: str) -> bool:
     """True when the question asks what is not so (``asks_negated``) and the candidate
     ``text`` says nothing is not: 'What cells do not carry receptor molecules?' and the
     sentence saying that B cells and T cells carry them. No tagger."""
     return asks_negated(question) and not states_negation(text)
+
+
+def unmet_opposite(question: str, context: str) -> bool:
+    """True when the candidate, with the sentences before it (``context``), states the opposite
+    of a word the question asks about and never the word itself (``states_opposite``): 'What
+    allows toxins to exit the cell?' and the sentence on what allows them to enter. No tagger."""
+    return states_opposite(question, context)
 
 
 def closest_passage(matrix: np.ndarray) -> float:
@@ -256,11 +277,16 @@ class AnswerModel:
     refuse_unmet_amount: bool = False
     # ... or, asked what a person said, never names them (``unmet_speaker``) ...
     refuse_unmet_speaker: bool = False
-    # ... or gives no day, title, given name or office holder that it asks for (``unmet_detail``).
+    # ... or gives no day, title, given name or office holder that it asks for (``unmet_detail``)
+    # ...
     refuse_unmet_detail: bool = False
+    # ... or states another year or number than the one the question gives (``unmet_number``).
+    refuse_unmet_number: bool = False
     # Abstain too when the question asks what is not so and the best candidate negates nothing
-    # (``unmet_negation``; no tagger).
+    # (``unmet_negation``; no tagger), or states the opposite of what it asks about
+    # (``unmet_opposite``; no tagger).
     refuse_unmet_negation: bool = False
+    refuse_unmet_opposite: bool = False
     # Abstain as off the texts' topic when the best candidate's passage is further from the
     # question than this cosine (``off_topic``); 0 for none. Fitted by training.
     topic_floor: float = 0.0
@@ -309,7 +335,9 @@ class AnswerModel:
             refuse_unmet_amount=bool(meta.get("refuse_unmet_amount", False)),
             refuse_unmet_speaker=bool(meta.get("refuse_unmet_speaker", False)),
             refuse_unmet_detail=bool(meta.get("refuse_unmet_detail", False)),
+            refuse_unmet_number=bool(meta.get("refuse_unmet_number", False)),
             refuse_unmet_negation=bool(meta.get("refuse_unmet_negation", False)),
+            refuse_unmet_opposite=bool(meta.get("refuse_unmet_opposite", False)),
             topic_floor=float(meta.get("topic_floor", 0.0)),
         )
 
@@ -378,12 +406,14 @@ class AnswerModel:
         given their texts with the sentences before them (``context_of``), for the words of a
         person it never names (``unmet_speaker``), or for a day, a title, a given name or an
         office's holder it does not give (``unmet_detail``), or for what is not so and it
-        negates nothing (``unmet_negation``).
+        negates nothing (``unmet_negation``), or, given a year or number, states another
+        (``unmet_number``), or states the opposite of what it asks about (``unmet_opposite``).
         Such a best candidate is seldom right, and it is what most near-domain questions the
         texts cannot answer get: refusing counts and times raised abstention on the
         unanswerable development questions, out of fold, from 0.057 to 0.400 at a lower
         false-abstain (BENCHMARKS.md, eighth session); names, see the thirteenth; sums and
-        shares and speakers, the fourteenth; details and negations, the fifteenth."""
+        shares and speakers, the fourteenth; details and negations, the fifteenth; numbers and
+        opposites, the sixteenth."""
         if not self.refuses_unmet_type_at(threshold) or not len(probabilities):
             return False
         best = int(np.argmax(probabilities))
@@ -394,16 +424,22 @@ class AnswerModel:
         text = text_of(best)
         if self.refuse_unmet_negation and unmet_negation(question, text):
             return True
+        if (
+            self.refuse_unmet_opposite
+            and context_of is not None
+            and unmet_opposite(question, context_of(best))
+        ):
+            return True
         if self.names is None:
             return False
         if self.refuse_unmet_amount and unmet_amount(question, text, self.names):
             return True
         if self.refuse_unmet_detail and unmet_detail(question, text, self.names):
             return True
-        if (
-            self.refuse_unmet_speaker
-            and context_of is not None
-            and unmet_speaker(question, context_of(best), self.names, text)
-        ):
-            return True
+        if context_of is not None:
+            context = context_of(best)
+            if self.refuse_unmet_speaker and unmet_speaker(question, context, self.names, text):
+                return True
+            if self.refuse_unmet_number and unmet_number(question, context, self.names, text):
+                return True
         return self.refuse_unmet_name and unmet_name(question, matrix[best], text, self.names)
