@@ -224,42 +224,30 @@ def test_refusing_an_answer_that_lacks_the_count_or_time_asked_for_refuses_more_
     assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"] - 0.01
 
 
-def test_refusing_an_answer_that_negates_nothing_to_a_negated_question_refuses_more_unanswerable_ones(
-    squad_figures: dict[str, dict[str, float]],
+#: The refusals that check an answer against a question made unanswerable by changing one thing,
+#: as SQuAD 2.0 makes many: each figure row without it, and how much more of the 487
+#: unanswerable questions it must refuse. Measured (sixteenth session; BENCHMARKS.md): with all,
+#: 0.203 refused at 0.899 right answers; without each, the right answers are the same.
+SQUAD_REFUSALS = [
+    # 'What cells do not carry receptor molecules?' and the sentence saying they carry them:
+    # 0.105 without it (fifteenth session: 0.060 -> 0.158).
+    ("without the negation refusal", 0.03),
+    # 'What park covers an area of 74 ha.?' and the sentence giving 76 ha.: 0.189 without it.
+    ("without the number refusal", 0.005),
+    # 'What allows toxins to exit the cell?' and the sentence on what lets them enter: 0.172
+    # without it. The pairs were chosen on other articles and the human-security questions.
+    ("without the opposite refusal", 0.02),
+]
+
+
+@pytest.mark.parametrize(("row", "gain"), SQUAD_REFUSALS)
+def test_a_refusal_of_an_answer_about_something_else_refuses_more_unanswerable_ones_at_no_right_answer(
+    squad_figures: dict[str, dict[str, float]], row: str, gain: float
 ) -> None:
-    # SQuAD 2.0 makes many of its unanswerable questions by negating an answerable one ('What
-    # cells do not carry receptor molecules?'); the sentence found still says they carry them.
-    # Out of fold on the human-security questions the refusal changed no right answer; here,
-    # never trained on, it must refuse more unanswerable questions at no right answer.
-    # Measured (fifteenth session): abstention 0.060 -> 0.158 (48 more of the 487 refused),
-    # right answers 0.899 both times; false-abstain 0.020 -> 0.024, two answerable questions
-    # whose chosen sentence was wrong anyway.
-    without = squad_figures["without the negation refusal"]
-    assert squad_figures["hybrid"]["abstain_unans"] >= without["abstain_unans"] + 0.03
-    assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"]
-
-
-def test_refusing_an_answer_about_another_number_than_the_one_given_refuses_more_unanswerable_ones(
-    squad_figures: dict[str, dict[str, float]],
-) -> None:
-    # SQuAD 2.0 also makes unanswerable questions by changing a number ('What park covers an
-    # area of 74 ha.?' against '76 ha.'); the sentence found states the old one. Measured
-    # (sixteenth session): see BENCHMARKS.md; here, never trained on, the refusal must refuse
-    # more unanswerable questions and cost no right answer.
-    without = squad_figures["without the number refusal"]
-    assert squad_figures["hybrid"]["abstain_unans"] > without["abstain_unans"]
-    assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"]
-
-
-def test_refusing_an_answer_that_states_the_opposite_of_what_is_asked_about_refuses_more_unanswerable_ones(
-    squad_figures: dict[str, dict[str, float]],
-) -> None:
-    # SQuAD 2.0 also turns a word into its opposite ('What allows toxins to exit the cell?'
-    # against '… to enter'). The pairs were chosen on SQuAD's training articles and the
-    # human-security questions; here, never used to choose them, the refusal must refuse more
-    # unanswerable questions and cost no right answer (BENCHMARKS.md, sixteenth session).
-    without = squad_figures["without the opposite refusal"]
-    assert squad_figures["hybrid"]["abstain_unans"] >= without["abstain_unans"] + 0.02
+    # Never trained on these articles: each must refuse more unanswerable questions and cost
+    # no right answer.
+    without = squad_figures[row]
+    assert squad_figures["hybrid"]["abstain_unans"] >= without["abstain_unans"] + gain
     assert squad_figures["hybrid"]["answer_acc"] >= without["answer_acc"]
 
 
