@@ -199,9 +199,9 @@ REFUSE_UNMET_DETAIL = True
 #: Abstain when the question asks what is not so and the best candidate negates nothing
 #: (``answer_model.unmet_negation``; BENCHMARKS.md, fifteenth session).
 REFUSE_UNMET_NEGATION = True
-#: With it, abstain when the question gives a year or number (with digits) that neither the
-#: best candidate nor the sentences before it state, and the candidate states another of the
-#: same kind (``answer_model.unmet_number``; BENCHMARKS.md, sixteenth session).
+#: With it, abstain when the question gives an exact year or number (with digits, no decade)
+#: that neither the best candidate nor the sentences before it state, and the candidate states
+#: another of the same kind (``answer_model.unmet_number``; BENCHMARKS.md, sixteenth session).
 REFUSE_UNMET_NUMBER = True
 #: Abstain when the best candidate, with the sentences before it, states the opposite of a word
 #: the question asks about and never the word (``answer_model.unmet_opposite``; BENCHMARKS.md,
@@ -488,10 +488,10 @@ class Rules:
     the topic floor (``topic``: fitted by ``fit``; ``floor``: its value once fitted, 0 = none);
     with the unmet type, the unmet name (``names``: ``REFUSE_UNMET_NAME``), the unmet sum or
     share (``amounts``: ``REFUSE_UNMET_AMOUNT``), the unnamed speaker (``speakers``:
-    ``REFUSE_UNMET_SPEAKER``), the detail not given (``details``: ``REFUSE_UNMET_DETAIL``) and
-    the negation not stated (``negations``: ``REFUSE_UNMET_NEGATION``) and another number than
-    the one given (``numbers``: ``REFUSE_UNMET_NUMBER``) and the opposite of what is asked
-    about (``opposites``: ``REFUSE_UNMET_OPPOSITE``)."""
+    ``REFUSE_UNMET_SPEAKER``), the detail not given (``details``: ``REFUSE_UNMET_DETAIL``), the
+    negation not stated (``negations``: ``REFUSE_UNMET_NEGATION``), another number than the one
+    given (``numbers``: ``REFUSE_UNMET_NUMBER``) and the opposite of what is asked about
+    (``opposites``: ``REFUSE_UNMET_OPPOSITE``)."""
 
     unknown: bool = False
     unmet: bool = REFUSE_UNMET_TYPE

@@ -5,17 +5,17 @@ into its opposite: 'What happens when tyrosinase is expressed at low levels?' ag
 enzyme called tyrosinase that, when expressed at high levels, transforms …'; 'What allows ions,
 water and toxins to exit the cell?' against '… allowing ions, water and toxins to enter'. The
 sentence the answer stage finds is the one the question was made from, and it says the
-opposite. When the question uses a word
-of a pair below, and the answer with the sentences before it uses only the other, the answer
-is refused (``unmet_type``).
+opposite. When the question uses a word of a pair below, and the answer with the sentences
+before it uses only the other, the answer is refused (``unmet_type``).
 
 The pairs are few and chosen for words that rarely mean the same as their opposite once
-paraphrased. Left out, because the answers they would refuse were right on the data they were
-chosen on (SQuAD's six training articles and the human-security questions, BENCHMARKS.md,
-sixteenth session): 'first'/'last' and 'before'/'after' (places and orders, not opposites),
-'able'/'unable', 'most'/'least' ('the least protected' are 'the most vulnerable'),
-'major'/'minor', 'eastern'/'western', 'gain'/'loss'. No lexicon with antonyms installs offline
-from PyPI (WordNet's data is a separate download), so the list is kept here.
+paraphrased. Left out, because they refused answerable questions (most of them answered
+right) on the data the pairs were chosen on (SQuAD's six training articles and the
+human-security questions, BENCHMARKS.md, sixteenth session): 'first'/'last' and
+'before'/'after' (places and orders, not opposites), 'able'/'unable', 'most'/'least' ('the
+least protected' are 'the most vulnerable'), 'major'/'minor', 'eastern'/'western',
+'gain'/'loss'. No lexicon with antonyms installs offline from PyPI (WordNet's data is a
+separate download), so the list is kept here.
 """
 
 from __future__ import annotations

@@ -277,8 +277,7 @@ class AnswerModel:
     refuse_unmet_amount: bool = False
     # ... or, asked what a person said, never names them (``unmet_speaker``) ...
     refuse_unmet_speaker: bool = False
-    # ... or gives no day, title, given name or office holder that it asks for (``unmet_detail``)
-    # ...
+    # ... or gives no day, title, given name or office holder that it asks for (``unmet_detail``) ...
     refuse_unmet_detail: bool = False
     # ... or states another year or number than the one the question gives (``unmet_number``).
     refuse_unmet_number: bool = False
@@ -422,13 +421,10 @@ class AnswerModel:
         if question is None or text_of is None:
             return False
         text = text_of(best)
+        context = context_of(best) if context_of is not None else None
         if self.refuse_unmet_negation and unmet_negation(question, text):
             return True
-        if (
-            self.refuse_unmet_opposite
-            and context_of is not None
-            and unmet_opposite(question, context_of(best))
-        ):
+        if self.refuse_unmet_opposite and context is not None and unmet_opposite(question, context):
             return True
         if self.names is None:
             return False
@@ -436,8 +432,7 @@ class AnswerModel:
             return True
         if self.refuse_unmet_detail and unmet_detail(question, text, self.names):
             return True
-        if context_of is not None:
-            context = context_of(best)
+        if context is not None:
             if self.refuse_unmet_speaker and unmet_speaker(question, context, self.names, text):
                 return True
             if self.refuse_unmet_number and unmet_number(question, context, self.names, text):
