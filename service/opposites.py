@@ -9,9 +9,10 @@ opposite. When the question uses a word of a pair below, and the answer with the
 before it uses only the other, the answer is refused (``unmet_type``).
 
 The pairs are few and chosen for words that rarely mean the same as their opposite once
-paraphrased. Left out, because they refused answerable questions (most of them answered
-right) on the data the pairs were chosen on (SQuAD's six training articles and the
-human-security questions, BENCHMARKS.md, sixteenth session): 'first'/'last' and
+paraphrased. The first list was drafted from SQuAD's validation questions that got answers.
+Which pairs stay was decided on what they refuse on SQuAD's six training articles and the
+human-security questions (BENCHMARKS.md, sixteenth session). Left out, because they refused
+answerable questions there (most of them answered right): 'first'/'last' and
 'before'/'after' (places and orders, not opposites), 'able'/'unable', 'most'/'least' ('the
 least protected' are 'the most vulnerable'), 'major'/'minor', 'eastern'/'western',
 'gain'/'loss'. No lexicon with antonyms installs offline from PyPI (WordNet's data is a

@@ -235,7 +235,8 @@ SQUAD_REFUSALS = [
     # 'What park covers an area of 74 ha.?' and the sentence giving 76 ha.: 0.189 without it.
     ("without the number refusal", 0.005),
     # 'What allows toxins to exit the cell?' and the sentence on what lets them enter: 0.172
-    # without it. The pairs were chosen on other articles and the human-security questions.
+    # without it. The pairs were kept or dropped by what they refuse on the six training
+    # articles and the human-security questions.
     ("without the opposite refusal", 0.02),
 ]
 
