@@ -954,25 +954,7 @@ def main(argv: list[str] | None = None) -> int:
     # The name ends in a digest of the trees and the decision, so two models trained on one day
     # (or the same trees with another threshold, or other refusals) never share the name /health
     # reports.
-    refusals = [
-        REFUSE_UNMET_TYPE,
-        REFUSE_UNMET_NAME,
-        REFUSE_UNMET_AMOUNT,
-        REFUSE_UNMET_SPEAKER,
-        REFUSE_UNMET_DETAIL,
-        REFUSE_UNMET_NEGATION,
-        REFUSE_UNMET_NUMBER,
-        REFUSE_UNMET_OPPOSITE,
-    ]
-    decided = json.dumps([result.calibration, result.threshold, result.topic_floor, *refusals]).encode()
-    digest = hashlib.sha256(booster.model_to_string().encode() + decided).hexdigest()[:8]
-    importance = dict(zip(FEATURES, booster.feature_importance("gain").round(1).tolist(), strict=True))
-    meta = {
-        "name": f"hsqa-answer-lgbm-rank-{time.strftime('%Y%m%d')}-{digest}",
-        "features": list(FEATURES),
-        "calibration_inputs": list(CALIBRATION_INPUTS),
-        "calibration": list(result.calibration),
-        "threshold": result.threshold,
+    refusals = {
         "refuse_unmet_type": REFUSE_UNMET_TYPE,
         "refuse_unmet_name": REFUSE_UNMET_NAME,
         "refuse_unmet_amount": REFUSE_UNMET_AMOUNT,
@@ -981,6 +963,19 @@ def main(argv: list[str] | None = None) -> int:
         "refuse_unmet_negation": REFUSE_UNMET_NEGATION,
         "refuse_unmet_number": REFUSE_UNMET_NUMBER,
         "refuse_unmet_opposite": REFUSE_UNMET_OPPOSITE,
+    }
+    decided = json.dumps(
+        [result.calibration, result.threshold, result.topic_floor, *refusals.values()]
+    ).encode()
+    digest = hashlib.sha256(booster.model_to_string().encode() + decided).hexdigest()[:8]
+    importance = dict(zip(FEATURES, booster.feature_importance("gain").round(1).tolist(), strict=True))
+    meta = {
+        "name": f"hsqa-answer-lgbm-rank-{time.strftime('%Y%m%d')}-{digest}",
+        "features": list(FEATURES),
+        "calibration_inputs": list(CALIBRATION_INPUTS),
+        "calibration": list(result.calibration),
+        "threshold": result.threshold,
+        **refusals,
         "topic_floor": result.topic_floor,
         "reader": {"name": reader.name, "top": READ_TOP, "weight": READ_WEIGHT} if reader else None,
         "calibrated_on": CALIBRATE_ON,
