@@ -123,11 +123,12 @@ LGB_PARAMS: dict[str, Any] = {
 ROUNDS = 300
 #: The batches once kept untouched and since reported before and after their round
 #: (``eval/untouched*.jsonl`` up to ``untouched-12``): 925 questions by other writers.
-#: ``untouched-13`` and ``-14`` are spent too but not learnt from yet: retrained with them, the
-#: model chose 4 fewer right answers of 457 on the validation articles and lost the answer to
-#: 'What did Sadako Ogata say were the priorities for human security?' (BENCHMARKS.md,
-#: fifteenth session). ``untouched-15`` has had its round; the newest (``untouched-16``)
-#: stays untouched until its round ends.
+#: ``untouched-13`` to ``-17`` are spent too but not learnt from: retrained with ``-13`` and
+#: ``-14``, the model chose 4 fewer right answers of 457 on the validation articles and lost the
+#: answer to 'What did Sadako Ogata say were the priorities for human security?' (fifteenth
+#: session); with all five, validation answers fell from 0.899 to 0.895 and the development
+#: batches' from 0.624 to 0.610 (seventeenth; BENCHMARKS.md). ``untouched-18`` and ``-19`` are
+#: the fresh batches of the last two rounds.
 SPENT_SETS = tuple(
     ROOT / "eval" / f"untouched{n}.jsonl"
     for n in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11", "-12")
