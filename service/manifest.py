@@ -21,8 +21,9 @@ from service.errors import IndexUnavailable
 #: frequencies stored at build time (service.facts); a typed manifest. 4: the written forms of
 #: every sentence, gap and passage stored too (the answer stage's name checks only read).
 #: 5: passages as a memory-mapped table, texts in SQLite (service.tables). 6: years before
-#: 1800 and BC/AD years are times, not counts (the stored sentence flags, service.cues).
-FORMAT_VERSION = 6
+#: 1800 and BC/AD years are times, not counts (the stored sentence flags, service.cues). 7: a
+#: sentence announcing what follows is quoted with the next one (the stored sentence links).
+FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 BUILD_HINT = "build it with `hsqa-build-index --corpus corpus --index index` (or `make index`)"
 

@@ -212,6 +212,19 @@ def test_a_sentence_ending_in_a_colon_is_answered_with_what_it_introduces(client
     assert text in body["passages"][body["answer"]["passage"]]["text"]
 
 
+def test_a_sentence_announcing_what_follows_is_answered_with_the_first_of_it(client: TestClient) -> None:
+    body = ask(
+        client, "What three issues lead JICA to treat human security as one of its most important missions?"
+    )
+    assert body["answer"] is not None
+    text = body["answer"]["text"]
+    assert text.startswith(
+        "JICA has positioned this as one of its most important missions because it recognizes"
+    ), text
+    assert "the following three issues.\n\nFirst, given the past half-century history of ODA" in text, text
+    assert text.endswith("there is now a need for a renewed emphasis on “people-centered assistance.”"), text
+
+
 @pytest.mark.parametrize(
     ("sentence", "count", "number", "time"),
     [

@@ -41,6 +41,26 @@ def test_a_sentence_ending_in_a_colon_is_quoted_with_the_line_it_introduces(buil
     assert facts.sentence_links[colon].tolist() == [colon, colon, colon + 1]
 
 
+ANNOUNCING_TEXT = (
+    "Ms. Doden counted only 59 reports on the idea in one year. She saw two major reasons for this. "
+    "One was that the idea was too vague for a headline. The bill passed the following year. "
+    "Nobody objected."
+)
+
+
+def test_a_sentence_announcing_what_follows_is_quoted_with_the_next_one() -> None:
+    index = small_index(ANNOUNCING_TEXT)
+    texts = [index.sentence_text(row) for row in range(len(index.sentences))]
+    she = row_of(texts, "She saw two major reasons")
+    assert index.facts.sentence_links[she].tolist() == [she - 1, she - 1, she + 1], (
+        "quoted with who 'she' is and the first reason"
+    )
+    passed = row_of(texts, "The bill passed the following year")
+    assert index.facts.sentence_links[passed].tolist() == [passed, passed, passed], (
+        "'the following year' announces nothing"
+    )
+
+
 @pytest.mark.parametrize(
     ("opening", "present", "absent"),
     [

@@ -4,7 +4,9 @@ them.
 
 A sentence opening with a pronoun that its predecessor resolves ('He pointed out …') refers
 back to it (up to ``CONTEXT_SENTENCES`` back) and is quoted with it; a sentence ending in a
-colon is quoted with the line it introduces, which is what answers.
+colon is quoted with the line it introduces, which is what answers, and so is one that
+announces what follows ('… there might be two major reasons for this.', '… from the following
+four perspectives.').
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ CONTEXT_SENTENCES = 2
 STATEMENT_MIN_WORDS = 4
 # A sentence opening with a pronoun for something named just before it ('She also identified…').
 _REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
+
+# A sentence that announces what the next one says: 'there might be two major reasons for
+# this.', '… from the following four perspectives.' (not '… in the following year.')
+_ANNOUNCES = re.compile(
+    r"(\bthe following((\s+[\w-]+){0,2}\s+[\w-]+s)?|\bas follows|\breasons? for (this|that|it)"
+    r"|\bfor (these|the following)( \w+)? reasons)\W*$",
+    re.I,
+)
 
 _CUES = (
     (gives_reason, Flag.GIVES_REASON),
@@ -83,8 +93,12 @@ def sentence_links(documents: Sequence[Document], sentences: np.ndarray) -> np.n
             head -= 1
         first = head if head == row - 1 else row  # its predecessor names who is meant
         last = row
-        if text(row).rstrip().endswith(":") and gap_before(row + 1) is not None:
-            first, last = row, row + 1  # the list it introduces is what answers
+        said = text(row).rstrip()
+        if gap_before(row + 1) is not None:
+            if said.endswith(":"):
+                first, last = row, row + 1  # the list it introduces is what answers
+            elif _ANNOUNCES.search(said):
+                last = row + 1  # 'two major reasons for this.': the first of them answers
         links[row] = (head, first, last)
     return links
 
