@@ -127,8 +127,8 @@ ROUNDS = 300
 #: ``-14``, the model chose 4 fewer right answers of 457 on the validation articles and lost the
 #: answer to 'What did Sadako Ogata say were the priorities for human security?' (fifteenth
 #: session); with all five, validation answers fell from 0.899 to 0.895 and the development
-#: batches' from 0.624 to 0.610 (seventeenth; BENCHMARKS.md). ``untouched-18`` to ``-20`` are
-#: the fresh batches of the last three rounds.
+#: batches' from 0.624 to 0.610 (seventeenth; BENCHMARKS.md). ``untouched-18`` to ``-21`` are
+#: the fresh batches of the last four rounds.
 SPENT_SETS = tuple(
     ROOT / "eval" / f"untouched{n}.jsonl"
     for n in ("", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-10", "-11", "-12")

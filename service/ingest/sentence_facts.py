@@ -36,9 +36,11 @@ STATEMENT_MIN_WORDS = 4
 _REFERS_BACK = re.compile(r"^\W*(he|she|they|his|her|their|it|its|this|these|such)\b", re.I)
 
 # A sentence that announces what the next one says: 'there might be two major reasons for
-# this.', '… from the following four perspectives.' (not '… in the following year.')
+# this.', '… from the following four perspectives.' (not '… in the following year.', nor '…
+# for the following 380 years.')
+_TIMES = r"(years|months|weeks|days|hours|decades|centuries|seasons|generations)\b"
 _ANNOUNCES = re.compile(
-    r"(\bthe following((\s+[\w-]+){0,2}\s+[\w-]+s)?|\bas follows|\breasons? for (this|that|it)"
+    rf"(\bthe following((\s+[\w-]+){{0,2}}\s+(?!{_TIMES})[\w-]+s)?|\bas follows|\breasons? for (this|that|it)"
     r"|\bfor (these|the following)( \w+)? reasons)\W*$",
     re.I,
 )
