@@ -18,7 +18,9 @@ fund, with no word of his. An answer that neither names that person nor follows 
 that does (``names_speaker``: the answer and the sentences before it, where 'Mr. Misran …
 made a keynote speech' introduces what 'He pointed out' says) is refused too. So is one
 that names them but says nothing of what they are asked about ('What did Mrs. Ogata say about
-Afghanistan?' and the sentence saying she gave a keynote speech: ``speaks_of``).
+Afghanistan?' and the sentence saying she gave a keynote speech: ``speaks_of``). A question
+about how a person judged something asks for their words too: 'How did Lloyd Axworthy assess
+Japan's Trust Fund?', 'What is Professor Kurusu's view of the Responsibility to Protect?'.
 """
 
 from __future__ import annotations
@@ -77,8 +79,23 @@ _SAID = re.compile(
     r"introduce)\b",
     re.I,
 )
-# '… say about / on / regarding Y': what the speaker is asked to have said something about.
+# 'How did X respond to …', 'What is X's view of …': X's words or judgement are asked for too.
+_JUDGED = (
+    re.compile(
+        r"\bhow\s+(did|does|do|has|had|have)\s+(?P<who>.+?)\s+(respond|react|reply|assess|view|see|regard|"
+        r"evaluate|judge|describe|characteri[sz]e)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\bwhat\s+(was|is|were|are)\s+(?P<who>[^?]+?)['’]s?\s+(views?|assessment|position|reaction|response|"
+        r"opinion|verdict|stance|criticisms?|recommendations?|conclusions?)\b",
+        re.I,
+    ),
+)
+# '… say about / on / regarding Y': what the speaker is asked to have said something about;
+# '… respond to Y', '… view of Y' too.
 _TOPIC = re.compile(r"^\s*(about|on|regarding|concerning)\s+(?P<topic>.+?)\W*$", re.I)
+_JUDGED_TOPIC = re.compile(r"^\s*(about|on|regarding|concerning|to|of)\s+(?P<topic>.+?)\W*$", re.I)
 # Titles and offices before a speaker's name: 'Mr.', 'ASEAN Secretary General', 'the former'.
 _TITLE = frozenset(
     {
@@ -140,7 +157,7 @@ def asked_speaker(question: str, names: Iterable[tuple[str, str]]) -> list[str]:
     for ('What did Lloyd Axworthy say about …' → ['lloyd', 'axworthy']), or none: it asks no
     such thing, or the tagger (``names``: the question's own, (text, label)) finds no person
     in what it says did the saying ('What did the report recommend?')."""
-    said = _SAID.search(question)
+    said, _ = _asked_words(question)
     if said is None:
         return []
     who = said.group("who")
@@ -155,10 +172,20 @@ def asked_speaker(question: str, names: Iterable[tuple[str, str]]) -> list[str]:
 
 def asked_topic(question: str) -> list[str]:
     """The words (analysed: ``service.analysis.analyze``) of what a 'what did X say about Y'
-    question asks X to have said something about (Y), or none."""
-    said = _SAID.search(question)
-    topic = _TOPIC.match(question[said.end() :]) if said else None
+    question asks X to have said something about (Y; 'how did X respond to Y', 'what is X's view
+    of Y'), or none."""
+    said, topic_pattern = _asked_words(question)
+    topic = topic_pattern.match(question[said.end() :]) if said else None
     return analyze([topic.group("topic")])[0] if topic else []
+
+
+def _asked_words(question: str) -> tuple[re.Match[str] | None, re.Pattern[str]]:
+    """Where ``question`` asks what someone said (``_SAID``) or how they judged something
+    (``_JUDGED``), with the pattern of the topic that may follow."""
+    said = _SAID.search(question)
+    if said is not None:
+        return said, _TOPIC
+    return next((m for p in _JUDGED if (m := p.search(question))), None), _JUDGED_TOPIC
 
 
 def speaks_of(topic: list[str], text: str) -> bool:

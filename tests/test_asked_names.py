@@ -102,6 +102,18 @@ def test_an_answer_gives_the_asked_name_only_with_one_the_question_does_not_name
             (("ASEAN", "ORG"), ("Surin", "PERSON"), ("Myanmar", "GPE")),
             ["surin"],
         ),
+        # How a person judged something asks for their words too.
+        (
+            "How did Lloyd Axworthy assess Japan's Trust Fund for Human Security?",
+            (("Lloyd Axworthy", "PERSON"), ("Japan", "GPE")),
+            ["lloyd", "axworthy"],
+        ),
+        (
+            "What is Professor Kurusu's view of the Responsibility to Protect?",
+            (("Kurusu", "PERSON"),),
+            ["kurusu"],
+        ),
+        ("How did Japan respond to the Asian financial crisis?", (("Japan", "GPE"),), []),
         # No person did the saying, or nothing said is asked for.
         ("What did the 2022 UNDP report recommend?", (("UNDP", "ORG"),), []),
         ("Who did Lloyd Axworthy meet in Norway?", (("Lloyd Axworthy", "PERSON"),), []),
@@ -151,6 +163,17 @@ def test_an_answer_names_the_speaker_when_it_holds_any_word_of_their_name(
         (
             "What did Mrs. Ogata say about refugees?",
             "Mrs. Ogata said that the refugee problem was a problem of human security.",
+            True,
+        ),
+        # What a person is asked to have responded to, or held a view of.
+        (
+            "How did Francis Fukuyama respond to the human security paradigm?",
+            "The peaceful end of history mooted by Francis Fukuyama had not been accomplished.",
+            False,
+        ),
+        (
+            "What was Sadako Ogata's view of refugee protection?",
+            "Mrs. Ogata said that refugee protection was a matter of human security.",
             True,
         ),
         # No topic asked about: any answer speaks of it.

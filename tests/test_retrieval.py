@@ -79,6 +79,8 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         "What share of Japan's ODA budget goes to human security projects?",
         # Asked what a person said; the best sentence, and the two before it, never name him.
         "What did Lloyd Axworthy say about Japan's Trust Fund for Human Security?",
+        # Asked how a person judged something; the best sentence says nothing of it.
+        "How did Francis Fukuyama respond to the human security paradigm of the 1994 report?",
         # The best sentence gives the year, not the day; an officer of the ministry, no minister.
         "On what exact date was the Lysøen Declaration signed?",
         "Who is the minister in charge of Thailand's Ministry of Social Development and Human Security?",
