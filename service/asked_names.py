@@ -94,8 +94,10 @@ _JUDGED = (
 )
 # '… say about / on / regarding Y': what the speaker is asked to have said something about;
 # '… respond to Y', '… view of Y' too.
-_TOPIC = re.compile(r"^\s*(about|on|regarding|concerning)\s+(?P<topic>.+?)\W*$", re.I)
-_JUDGED_TOPIC = re.compile(r"^\s*(about|on|regarding|concerning|to|of)\s+(?P<topic>.+?)\W*$", re.I)
+# ('… say to Y' names whom it was said to, not a topic.)
+_ABOUT = r"about|on|regarding|concerning"
+_TOPIC = re.compile(rf"^\s*({_ABOUT})\s+(?P<topic>.+?)\W*$", re.I)
+_JUDGED_TOPIC = re.compile(rf"^\s*({_ABOUT}|to|of)\s+(?P<topic>.+?)\W*$", re.I)
 # Titles and offices before a speaker's name: 'Mr.', 'ASEAN Secretary General', 'the former'.
 _TITLE = frozenset(
     {

@@ -95,12 +95,12 @@ def sentence_links(documents: Sequence[Document], sentences: np.ndarray) -> np.n
             head -= 1
         first = head if head == row - 1 else row  # its predecessor names who is meant
         last = row
-        said = text(row).rstrip()
-        if gap_before(row + 1) is not None:
-            if said.endswith(":"):
-                first, last = row, row + 1  # the list it introduces is what answers
-            elif _ANNOUNCES.search(said):
-                last = row + 1  # 'two major reasons for this.': the first of them answers
+        sentence = text(row).rstrip()
+        colon = sentence.endswith(":")
+        if (colon or _ANNOUNCES.search(sentence)) and gap_before(row + 1) is not None:
+            last = row + 1  # what it introduces ('two major reasons for this.') is what answers
+            if colon:
+                first = row  # the list it introduces, without what it refers back to
         links[row] = (head, first, last)
     return links
 
