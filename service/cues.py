@@ -16,8 +16,10 @@ _NUMBER = re.compile(
     re.I,
 )
 # A year or a decade from 1000 on: 1313, 1999, 2000s. Formal prose writes a count that large
-# with a separator ('1,500 troops'), a year never. An era's year: '430 BC', 'AD 70'.
-_YEAR = r"\b(1\d{3}|20\d\d)s?\b"
+# with a separator ('1,500 troops'), a year never. A CV's timeline, extracted from a PDF, glues
+# its year to the line's first word ('2009Professor, Graduate School of Law'): still a year.
+# An era's year: '430 BC', 'AD 70'.
+_YEAR = r"\b(1\d{3}|20\d\d)(s\b|(?!\d))"
 _ERA = r"\b\d{1,4} ?(BC|BCE|AD|CE)\b|\b(AD|CE) ?\d{1,4}\b"
 # Numbers that count nothing: years, dates, names and ordinals with digits ('G8', '21st').
 _YEAR_OR_DATE = re.compile(

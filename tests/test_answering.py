@@ -121,7 +121,15 @@ def test_a_sentence_two_passages_share_is_one_candidate_in_the_higher_ranked_pas
         ("Why did Canada act in Kosovo?", "why"),
         ("Which country took over the chair?", "what"),
         ("Is human security a new idea?", "yesno"),
-        ("jica budget", "other"),
+        # Typed as keywords: the head noun names what is asked, unless a word before makes
+        # it a when or a how often.
+        ("jica budget", "count"),
+        ("attendance at the 2010 symposium", "count"),
+        ("kurusu kaoru year of birth", "when"),
+        ("start date of the ilo project", "when"),
+        ("aid for a country hit by cyclones every year", "other"),
+        ("the ten-year plan of jica", "other"),
+        ("jica human security approaches", "other"),
     ],
 )
 def test_the_question_says_what_kind_of_answer_it_wants(question: str, kind: str) -> None:

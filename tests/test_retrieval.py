@@ -70,6 +70,10 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         # sentence states no count.
         "How much did Japan contribute to the Trust Fund for Human Security in 2005?",
         "how many staff does jica employ",
+        # Typed as keywords, the query names what it asks for: a time, a count.
+        "kurusu kaoru year of birth",
+        "start date of the ilo project for returned trafficking victims",
+        "attendance at the 2010 human security symposium on the komaba campus",
         # The best sentence is on topic ('OGATA Sadako … became President of JICA'), but names
         # no person, or no country, the question does not already name.
         "Who succeeded Sadako Ogata as President of JICA?",
@@ -107,6 +111,9 @@ def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_
         ("Who became President of JICA in 2003?", "OGATA Sadako"),
         ("Who became head of Japan's aid agency JICA in 2003?", "OGATA Sadako"),
         ("On what date did the 2000 International Symposium on Human Security take place?", "July 28, 2000"),
+        # Kurusu's CV line glues the year to its first word, and it is still a year.
+        ("In what year did Kurusu become a professor at Kobe University?", "2009Professor"),
+        ("year kurusu became professor at kobe graduate school of law", "2009Professor"),
         # Its passage is not the first the search found: the answer stage moves it up, and the
         # name check must read the chosen sentence, not what stood at that rank before.
         ("In which city did Japan's prime minister mention human security in 1998?", "Singapore"),
@@ -243,6 +250,9 @@ def test_a_sentence_announcing_what_follows_is_answered_with_the_first_of_it(cli
         ("The first reference to Warsaw dates back to 1313.", False, True, True),
         ("The earliest reference was during the plague of Athens in 430 BC.", False, True, True),
         ("About 1,500 troops crossed the river.", True, True, False),
+        # A CV's line, as the PDF extraction glued its year to its first word.
+        ("2009Professor, Graduate School of Law, Kobe University", False, True, True),
+        ("12345 people signed.", True, True, False),
     ],
 )
 def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(

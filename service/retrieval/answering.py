@@ -45,12 +45,23 @@ _WHEN_CLAUSE = re.compile(
     re.I,
 )
 _YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
+# A query typed as keywords, with no question word, asks for what its head noun names: 'start
+# date of the ilo project', 'kurusu kaoru year of birth', 'attendance at the 2010 symposium',
+# 'mae hong son project budget'. Not such a noun after a word that makes it a when or a how
+# often ('a country hit by cyclones every year', 'stories in a single year'), nor one in a
+# compound ('the ten-year plan').
+_KEYWORD_HEADS = (
+    ("count", re.compile(r"(?<![\w-])(number|count|attendance|turnout|toll|budget|cost)(?![\w-])", re.I)),
+    ("when", re.compile(r"(?<![\w-])(date|year|month|day|decade|century)(?![\w-])", re.I)),
+)
+_NOT_ASKED = re.compile(r"\b(every|each|this|that|per|a|an|single|next|last|same|one)\s+$", re.I)
 
 
 def question_type(question: str) -> str:
     """The kind of answer a question asks for, from its wording: one of ``QUESTION_TYPES``
     (the first question word decides: 'Who decided when …' asks who; a 'when' that opens a
-    clause does not: 'When a cell is infected, what …' asks what)."""
+    clause does not: 'When a cell is infected, what …' asks what; with none, a count's or a
+    time's noun: ``keyword_type``)."""
     if _DEFINE_QUESTION.search(question):
         return "define"
     if _TIME_QUESTION.search(question):
@@ -61,7 +72,19 @@ def question_type(question: str) -> str:
     if matches:
         kind = next(name for name, value in matches[0].groupdict().items() if value)
         return "count" if kind == "what" and _COUNT_QUESTION.search(question) else kind
-    return "yesno" if _YES_NO.match(question) else "other"
+    if _YES_NO.match(question):
+        return "yesno"
+    return keyword_type(question) or "other"
+
+
+def keyword_type(query: str) -> str | None:
+    """'count' or 'when' when ``query``, typed as keywords, names what it asks for by a head
+    noun ('kurusu kaoru year of birth'), else None. Read only for a query with no question word
+    (``question_type``)."""
+    for kind, head in _KEYWORD_HEADS:
+        if any(not _NOT_ASKED.search(query, 0, m.start()) for m in head.finditer(query)):
+            return kind
+    return None
 
 
 @dataclass(frozen=True)
