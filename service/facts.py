@@ -11,7 +11,7 @@ time (``service.ingest.sentence_facts``) so that answering a question only reads
   each sentence, the text between a sentence and the next in its document, and each passage,
   for telling whether a text mentions a question's name.
 - ``sentence_links``: per sentence, the sentence it refers back to (``head``: itself unless it
-  opens with a pronoun its predecessor resolves) and the rows its quoted span runs over.
+  opens with a pronoun the sentences before it resolve) and the rows its quoted span runs over.
 - ``sentence_flags``: bit flags of what each sentence is and states (``Flag``).
 
 On disk: ``facts/`` in the build, the vocabularies as JSON, the rest as .npy files read

@@ -23,7 +23,8 @@ from service.errors import IndexUnavailable
 #: 5: passages as a memory-mapped table, texts in SQLite (service.tables). 6: years before
 #: 1800 and BC/AD years are times, not counts (the stored sentence flags, service.cues). 7: a
 #: sentence announcing what follows is quoted with the next one (the stored sentence links).
-#: 8: a year glued to the next word ('2009Professor') is a time, not a count (service.cues).
+#: 8: a year glued to the next word ('2009Professor') is a time, not a count (service.cues); a
+#: sentence two pronouns away from what it means is quoted from the sentence naming it.
 FORMAT_VERSION = 8
 MANIFEST = "manifest.json"
 BUILD_HINT = "build it with `hsqa-build-index --corpus corpus --index index` (or `make index`)"

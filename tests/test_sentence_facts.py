@@ -29,6 +29,16 @@ def test_a_pronoun_refers_back_to_the_sentence_before_it_in_the_same_paragraph(b
     assert facts.sentence_links[she].tolist() == [she - 1, she - 1, she], "quoted with who 'she' is"
 
 
+def test_a_pronoun_two_sentences_from_what_it_means_is_quoted_from_the_sentence_naming_it() -> None:
+    index = small_index(
+        "Canada created the International Commission on Intervention and State Sovereignty. Their final "
+        "report was presented in September 2001. It was entitled The Responsibility to Protect."
+    )
+    texts = [index.sentence_text(row) for row in range(len(index.sentences))]
+    it = row_of(texts, "It was entitled")
+    assert index.facts.sentence_links[it].tolist() == [it - 2, it - 2, it], "quoted with what 'their' means"
+
+
 def test_a_pronoun_after_a_paragraph_break_refers_to_nothing(built) -> None:  # type: ignore[no-untyped-def]
     facts, texts = built
     it = row_of(texts, "It was a new idea")

@@ -156,9 +156,10 @@ class Passage(BaseModel):
 
 class Answer(BaseModel):
     text: str = Field(
-        description="The sentence that best answers the question, verbatim; two adjacent sentences "
-        "when the answering one opens with a pronoun ('He said…') for someone named in the one before, "
-        "or ends in a colon ('He highlighted the following points:') before what it introduces."
+        description="The sentence that best answers the question, verbatim, with the adjacent "
+        "sentences it needs: from the one naming whom or what it means when it opens with a pronoun "
+        "('He said…'; up to two sentences back), and the next one when it ends in a colon or announces "
+        "what follows ('He highlighted the following points:', '… two major reasons for this.')."
     )
     passage: int = Field(description="0-based index into passages of the passage holding it.")
     start: int = Field(description="Offset of the answer in the document text.")

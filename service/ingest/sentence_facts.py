@@ -3,7 +3,9 @@ document (``service.facts``), computed once per build so that no request compute
 them.
 
 A sentence opening with a pronoun that its predecessor resolves ('He pointed out …') refers
-back to it (up to ``CONTEXT_SENTENCES`` back) and is quoted with it; a sentence ending in a
+back to it (up to ``CONTEXT_SENTENCES`` back) and is quoted from it: 'It was entitled
+»The Responsibility to Protect«' from the sentence naming the commission whose report 'Their
+final report' is, so that the quote says what 'It' is. A sentence ending in a
 colon is quoted with the line it introduces, which is what answers, and so is one that
 announces what follows ('… there might be two major reasons for this.', '… from the following
 four perspectives.').
@@ -93,7 +95,7 @@ def sentence_links(documents: Sequence[Document], sentences: np.ndarray) -> np.n
         head = row
         while head > row - CONTEXT_SENTENCES and refers_back(head):
             head -= 1
-        first = head if head == row - 1 else row  # its predecessor names who is meant
+        first = head  # the sentence that names who or what is meant
         last = row
         sentence = text(row).rstrip()
         colon = sentence.endswith(":")

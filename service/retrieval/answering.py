@@ -2,8 +2,8 @@
 model scores them by, and the decision to answer or abstain.
 
 A candidate is one statement of a top passage (no heading, byline or question), quoted with
-its predecessor when it opens with a pronoun that the predecessor resolves ('He pointed out
-…'), or with the line it introduces when it ends in a colon. Each candidate gets a row of
+the sentences before it back to the one that resolves the pronoun it opens with ('He pointed
+out …'), or with the line it introduces when it ends in a colon. Each candidate gets a row of
 ``FEATURES``, all computed from what the index already holds (sentence and passage vectors,
 BM25 statistics, the texts): nothing here calls the embedding model.
 ``service.models.answer_model.AnswerModel`` turns the rows into the probability that a candidate
@@ -95,7 +95,7 @@ class SentenceInfo:
     words: frozenset[str]  # analyzed words
     borrowed: frozenset[str]  # analyzed words of the sentences it refers back to
     head: int  # the sentence it refers back to (itself if it does not)
-    start_row: int  # where its quoted span starts: itself, or its predecessor
+    start_row: int  # where its quoted span starts: itself, or the sentence it refers back to
     end_row: int  # where it ends: itself, or the line its colon introduces
     statement: bool  # four words or more, not a question: a heading, a byline or a question never answers
     capitalised: frozenset[str]  # lower-cased capitalised words past its start
@@ -122,8 +122,8 @@ class SentenceTable:
         self.index = index
         self.facts = index.facts
         self.statements_only = statements_only  # off only to measure what the rule earns
-        # Quote a sentence's predecessor when it opens with a pronoun the predecessor resolves,
-        # and the line a colon introduces (off only to measure what that earns).
+        # Quote a sentence from the one that resolves the pronoun it opens with, and with the
+        # line a colon introduces (off only to measure what that earns).
         self.quote_context = quote_context
 
     def chunk_words(self, chunk: int) -> frozenset[str]:
