@@ -157,6 +157,14 @@ def test_the_reader_moves_the_candidates_it_read_and_no_unread_one_overtakes_the
     assert after[2] > after[3] and after[2] < min(after[0], after[1])
 
 
+def candidate_rows(n: int) -> np.ndarray:
+    """Feature rows of ``n`` candidates that say something the question does not (half their
+    words are not the question's) and nothing else."""
+    rows = np.zeros((n, len(FEATURES)))
+    rows[:, FEATURES.index("novel_share")] = 0.5
+    return rows
+
+
 @pytest.mark.parametrize(
     ("asks", "states", "unmet"),
     [
@@ -171,10 +179,20 @@ def test_the_reader_moves_the_candidates_it_read_and_no_unread_one_overtakes_the
 def test_a_candidate_that_lacks_the_count_or_time_asked_for_leaves_the_type_unmet(
     asks: str, states: tuple[str, ...], unmet: float
 ) -> None:
-    row = np.zeros(len(FEATURES))
+    row = candidate_rows(1)[0]
     for name in (asks, *states):
         row[FEATURES.index(name)] = 1
     assert unmet_type(row) == unmet
+
+
+def test_a_candidate_that_uses_no_word_the_question_does_not_leaves_the_type_unmet() -> None:
+    # 'What did the 2008 … Debate conclude?' and the timeline's line naming the debate.
+    row = np.zeros(len(FEATURES))
+    row[FEATURES.index("asks_what")] = 1
+    row[FEATURES.index("states_time")] = 1
+    assert unmet_type(row) == 1.0
+    row[FEATURES.index("novel_share")] = 0.1
+    assert unmet_type(row) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -185,7 +203,7 @@ def test_a_model_that_refuses_an_unmet_type_judges_its_best_candidate_only(
     refuses: bool, states: tuple[str, ...], refused: bool
 ) -> None:
     # 'How many …?': the best candidate (probability 0.8) states no number; the runner-up does.
-    rows = np.zeros((2, len(FEATURES)))
+    rows = candidate_rows(2)
     rows[:, FEATURES.index("asks_count")] = 1
     rows[1, FEATURES.index("states_count")] = 1
     for name in states:
@@ -228,7 +246,7 @@ def test_a_missing_name_tagger_stops_with_the_fix() -> None:
 def test_a_candidate_that_names_no_one_the_question_does_not_leaves_the_name_unmet(
     question: str, unmet: bool
 ) -> None:
-    row = np.zeros(len(FEATURES))
+    row = candidate_rows(1)[0]
     row[FEATURES.index("asks_who")] = question.startswith("Who")
     assert unmet_name(question, row, BECAME, NameTagger.load()) is unmet
 
@@ -236,7 +254,7 @@ def test_a_candidate_that_names_no_one_the_question_does_not_leaves_the_name_unm
 def test_the_bundled_model_refuses_an_answer_without_the_name_asked_for() -> None:
     model = AnswerModel.load()
     assert model.meta["refuse_unmet_name"] and model.names is not None
-    rows = np.zeros((1, len(FEATURES)))
+    rows = candidate_rows(1)
     rows[0, FEATURES.index("asks_who")] = 1
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, SUCCEEDED, lambda _: BECAME)
     # Without the question and the texts (or at a threshold of 0) only counts and times are judged.
@@ -354,7 +372,7 @@ def test_a_candidate_that_states_no_sum_or_share_leaves_the_amount_unmet(
 def test_the_bundled_model_refuses_an_answer_without_the_sum_asked_for() -> None:
     model = AnswerModel.load()
     assert model.refuse_unmet_amount and model.names is not None
-    rows = np.zeros((1, len(FEATURES)))
+    rows = candidate_rows(1)
     rows[0, FEATURES.index("asks_count")] = rows[0, FEATURES.index("states_count")] = 1
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, TOTAL_BUDGET, lambda _: RELAUNCHED)
     budget = "In 2008 JICA's budget was 150 billion yen."
@@ -391,7 +409,7 @@ def test_a_candidate_whose_context_never_names_the_speaker_asked_about_leaves_th
 def test_the_bundled_model_refuses_an_answer_that_never_names_the_speaker_asked_about() -> None:
     model = AnswerModel.load()
     assert model.refuse_unmet_speaker and model.names is not None
-    rows = np.zeros((1, len(FEATURES)))
+    rows = candidate_rows(1)
     question = "What did Lloyd Axworthy say about Japan's Trust Fund for Human Security?"
     assert model.leaves_type_unmet(
         np.array([0.9]), rows, model.threshold, question, lambda _: TRUST_FUND, lambda _: TRUST_FUND
@@ -429,7 +447,7 @@ def test_a_candidate_that_gives_no_detail_asked_for_leaves_the_detail_unmet(
 def test_the_bundled_model_refuses_an_answer_without_the_day_asked_for() -> None:
     model = AnswerModel.load()
     assert model.refuse_unmet_detail and model.names is not None
-    rows = np.zeros((1, len(FEATURES)))
+    rows = candidate_rows(1)
     rows[0, FEATURES.index("asks_when")] = rows[0, FEATURES.index("states_time")] = 1
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, SIGNED_ON, lambda _: LYSOEN)
     day = "The Lysøen Declaration was signed on May 11, 1998."
@@ -459,7 +477,7 @@ def test_a_candidate_that_negates_nothing_leaves_a_negated_question_unmet(
 def test_the_bundled_model_refuses_an_answer_that_negates_nothing_to_a_negated_question() -> None:
     model = AnswerModel.load()
     assert model.refuse_unmet_negation
-    rows = np.zeros((1, len(FEATURES)))
+    rows = candidate_rows(1)
     question = "What cells do not carry receptor molecules?"
     assert model.leaves_type_unmet(np.array([0.9]), rows, model.threshold, question, lambda _: RECEPTORS)
     # At a threshold of 0 (answer every question) no refusal is in force.
@@ -494,7 +512,7 @@ def test_a_candidate_that_states_another_year_or_number_than_the_one_given_leave
 def test_the_bundled_model_refuses_an_answer_about_another_year_than_the_one_given() -> None:
     model = AnswerModel.load()
     assert model.refuse_unmet_number and model.names is not None
-    rows = np.zeros((1, len(FEATURES)))
+    rows = candidate_rows(1)
     assert model.leaves_type_unmet(
         np.array([0.9]), rows, model.threshold, EVIAN, lambda _: MORI, lambda _: MORI
     )
@@ -513,7 +531,7 @@ def test_a_candidate_that_states_the_opposite_of_what_is_asked_about_leaves_it_u
 def test_the_bundled_model_refuses_an_answer_that_states_the_opposite_of_what_is_asked_about() -> None:
     model = AnswerModel.load()
     assert model.refuse_unmet_opposite
-    rows = np.zeros((1, len(FEATURES)))
+    rows = candidate_rows(1)
     question = "What allows ions, water and toxins to exit the target cell?"
     assert model.leaves_type_unmet(
         np.array([0.9]), rows, model.threshold, question, lambda _: PERFORIN, lambda _: PERFORIN

@@ -89,6 +89,9 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         # The best sentence gives the year, not the day; an officer of the ministry, no minister.
         "On what exact date was the Lysøen Declaration signed?",
         "Who is the minister in charge of Thailand's Ministry of Social Development and Human Security?",
+        # The best 'sentence' is the timeline's line naming the debate: it says nothing the
+        # question does not.
+        "What did the 2008 UN General Assembly Thematic Debate on Human Security conclude?",
         # The best sentence is on Mori in 2000, and never says 2003.
         "Which Japanese prime minister attended the 2003 Evian Summit?",
     ],

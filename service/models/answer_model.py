@@ -111,8 +111,11 @@ def unmet_type(row: np.ndarray) -> float:
     """1 when the question asks for a count or a time and the candidate states none: an
     on-topic question the texts cannot answer ('How much did Japan give …?') is most often
     answered with a sentence on the right topic that lacks what was asked for. A year, a date
-    or an ordinal ('On 23rd February, 2010, …') is no answer to 'how many'."""
-    if row[_F["asks_count"]] and not row[_F["states_count"]]:
+    or an ordinal ('On 23rd February, 2010, …') is no answer to 'how many'. And 1 when the
+    candidate uses no word the question does not: 'What did the 2008 UN General Assembly
+    Thematic Debate on Human Security conclude?' and the timeline's line '2008 UN General
+    Assembly Thematic Debate on Human Security.' say the same."""
+    if row[_F["novel_share"]] == 0 or (row[_F["asks_count"]] and not row[_F["states_count"]]):
         return 1.0
     return float(bool(row[_F["asks_when"]] and not row[_F["states_time"]]))
 
