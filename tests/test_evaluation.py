@@ -121,7 +121,10 @@ def squad_figures(squad: tuple[Searcher, list[dict[str, Any]]]) -> dict[str, dic
     ):
         outcomes = varied(update, answer_model, again)
         figures[label] = summarize([outcomes[i] for i in asked])
-    # The unmet-type refusal only ever refuses a question that asks for a count or a time.
+    # The unmet-type refusal refuses a question that asks for a count or a time the answer does
+    # not state. (It also refuses an answer that says nothing the question does not, which no
+    # best answer on these articles does: BENCHMARKS.md, twentieth session.) Turned off, it
+    # turns every other refusal off too, so only those questions are asked again.
     typed = [i for i, q in enumerate(items) if question_type(q["question"]) in ("count", "when")]
     figures["without the unmet-type refusal"] = summarize(
         varied({}, replace(model, refuse_unmet_type=False), typed)
