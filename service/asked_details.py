@@ -153,8 +153,11 @@ def gives_detail(detail: Detail, question: str, text: str, names: Iterable[tuple
         return any(_DEPUTY.search(question) or not _DEPUTY.search(text[max(0, i - 12) : i]) for i in held)
     asked = set(_words(question))
     if detail.kind == TITLE:
+        # A tagged work of one word is no title: the tagger calls the degree in '(2006 PhD, Osaka
+        # University)' a work of art.
         return bool(_STATES_TITLE.search(text)) or any(
-            label in _WORK_LABELS and name.lower() not in question.lower() for name, label in names
+            label in _WORK_LABELS and len(name.split()) > 1 and name.lower() not in question.lower()
+            for name, label in names
         )
     return any(
         label == "PERSON" and any(w not in asked and w not in _HONORIFICS for w in _words(name))

@@ -79,6 +79,13 @@ def test_a_question_asks_for_a_detail_when_its_wording_says_so(question: str, ki
             (("International Relations", "ORG"), ("Osaka University", "ORG")),
             False,
         ),
+        # The tagger calls the degree a work of art; a work of one word is no title.
+        (
+            "What was the title of Kurusu Kaoru's doctoral dissertation at Osaka University?",
+            "1997completed coursework of doctoral program, University of Tokyo (2006 PhD, Osaka University)",
+            (("University of Tokyo", "ORG"), ("PhD", "WORK_OF_ART"), ("Osaka University", "ORG")),
+            False,
+        ),
         (
             "What is the title of the report?",
             "The commission published The Responsibility to Protect in 2001.",
