@@ -2,13 +2,13 @@
 document (``service.facts``), computed once per build so that no request computes or caches
 them.
 
-A sentence opening with a pronoun that its predecessor resolves ('He pointed out …') refers
-back to it (up to ``CONTEXT_SENTENCES`` back) and is quoted from it: 'It was entitled
-»The Responsibility to Protect«' from the sentence naming the commission whose report 'Their
-final report' is, so that the quote says what 'It' is. A sentence ending in a
-colon is quoted with the line it introduces, which is what answers, and so is one that
-announces what follows ('… there might be two major reasons for this.', '… from the following
-four perspectives.').
+A sentence opening with a pronoun ('He pointed out …') refers back to the sentence before it,
+or, when that one opens with a pronoun too, to the one before that (``CONTEXT_SENTENCES``),
+and is quoted from there, so that the quote says who or what is meant: 'It was entitled »The
+Responsibility to Protect«' comes with 'Their final report was presented in September 2001.'
+and the sentence naming the commission. A sentence ending in a colon is quoted with the line
+it introduces, which is what answers, and so is one that announces what follows ('… there
+might be two major reasons for this.', '… from the following four perspectives.').
 """
 
 from __future__ import annotations
