@@ -101,8 +101,9 @@ def test_health_reports_what_is_loaded(client: TestClient) -> None:
         "given name or office holder asked for" in body["answer_model"]
     )
     assert (
-        "or that negates nothing asked about what is not so, states another year or number than the "
-        "one given or states the opposite of what is asked about" in body["answer_model"]
+        "or that says nothing the question does not, negates nothing asked about what is not so, states "
+        "another year or number than the one given or states the opposite of what is asked about"
+        in body["answer_model"]
     )
     assert "refusing as off-topic a question no top passage comes within 0." in body["answer_model"]
     assert body["index_built_at"]

@@ -352,9 +352,9 @@ def health(request: Request) -> Health:
 def describe(rt: Runtime) -> str | None:
     """The answer model's name, the abstention threshold in force, whether it refuses an answer
     that lacks the count or time (and the sum, share, person, place, body, speaker, day, title,
-    given name or office holder) asked for, or that negates nothing asked about what is not so,
-    states another year or number than the one given or states the opposite of what is asked
-    about, and the reader it consults."""
+    given name or office holder) asked for, or that says nothing the question does not, negates
+    nothing asked about what is not so, states another year or number than the one given or
+    states the opposite of what is asked about, and the reader it consults."""
     model = rt.answer_model
     if model is None:
         return None
@@ -370,6 +370,7 @@ def describe(rt: Runtime) -> str | None:
             tagger = f" (tagged by {model.names.name})"
         refusal = f", refusing an answer without the {', '.join(kinds[:-1])} or {kinds[-1]} asked for{tagger}"
         states = [
+            "says nothing the question does not",
             *(["negates nothing asked about what is not so"] if model.refuse_unmet_negation else []),
             *(
                 ["states another year or number than the one given"]

@@ -315,7 +315,9 @@ class Health(BaseModel):
         description="The learned answer model choosing answers and abstaining: its name, threshold, "
         "whether it refuses an answer without the count, time, sum, share, person, place, body, "
         "speaker, day, title, given name or office holder asked for (and the tagger that finds "
-        "names and amounts) or that negates nothing asked about what is not so, and its reader.",
+        "names and amounts) or that says nothing the question does not, negates nothing asked about "
+        "what is not so, states another number than the one given or the opposite of what is asked "
+        "about, and its reader.",
     )
     index_built_at: str | None
     index_error: str | None = None
