@@ -51,10 +51,10 @@ class Abstention:
     asks for one, names no person, country, city or body it asks for, gives no day, title,
     given name or office holder it asks for, never names the person whose words it asks for
     or their topic, says nothing the question does not, negates nothing when it asks what is
-    not so, states another year or number
-    than the one it gives, or states the opposite of what it asks about (``unmet_type``), a best
-    answer whose calibrated probability is under the threshold (``unlikely``; ``terms`` still
-    lists the names no passage mentions), or nothing to answer from (``no_passages``)."""
+    not so, states another year or number than the one it gives, or states the opposite of
+    what it asks about (``unmet_type``), a best answer whose calibrated probability is under
+    the threshold (``unlikely``; ``terms`` still lists the names no passage mentions), or
+    nothing to answer from (``no_passages``)."""
 
     reason: AbstentionReason
     terms: tuple[str, ...] = ()
