@@ -3,9 +3,10 @@ model scores them by, and the decision to answer or abstain.
 
 A candidate is one statement of a top passage (no heading, byline or question), quoted with
 the sentences before it back to the one that resolves the pronoun it opens with ('He pointed
-out …'), or with the line it introduces when it ends in a colon. Each candidate gets a row of
-``FEATURES``, all computed from what the index already holds (sentence and passage vectors,
-BM25 statistics, the texts): nothing here calls the embedding model.
+out …'), or with the next one when it ends in a colon or announces what follows ('… two major
+reasons for this.'). Each candidate gets a row of ``FEATURES``, all computed from what the
+index already holds (sentence and passage vectors, BM25 statistics, the texts): nothing here
+calls the embedding model.
 ``service.models.answer_model.AnswerModel`` turns the rows into the probability that a candidate
 answers the question, and that into a calibrated probability that the best candidate is a
 right answer; below the model's threshold the service abstains.
@@ -96,7 +97,7 @@ class SentenceInfo:
     borrowed: frozenset[str]  # analyzed words of the sentences it refers back to
     head: int  # the sentence it refers back to (itself if it does not)
     start_row: int  # where its quoted span starts: itself, or the sentence it refers back to
-    end_row: int  # where it ends: itself, or the line its colon introduces
+    end_row: int  # where it ends: itself, or the next sentence, which its colon or announcement introduces
     statement: bool  # four words or more, not a question: a heading, a byline or a question never answers
     capitalised: frozenset[str]  # lower-cased capitalised words past its start
     gives_reason: bool
