@@ -118,6 +118,13 @@ def test_a_question_asking_for_a_figure_or_name_the_texts_never_give_is_refused_
         # Kurusu's CV line glues the year to its first word, and it is still a year.
         ("In what year did Kurusu become a professor at Kobe University?", "2009Professor"),
         ("year kurusu became professor at kobe graduate school of law", "2009Professor"),
+        # A 'who' question with no office in it is answered by a kind of people as often as by a
+        # name, so an answer naming no body or place is not refused.
+        ("Whom does JICA consider the most vulnerable members of society?", "people living in poverty"),
+        (
+            "Who should be kept apart from civilians after a conflict, according to the first session?",
+            "separation of military personnel from civilians",
+        ),
         # Its passage is not the first the search found: the answer stage moves it up, and the
         # name check must read the chosen sentence, not what stood at that rank before.
         ("In which city did Japan's prime minister mention human security in 1998?", "Singapore"),
