@@ -27,15 +27,16 @@ _YEAR_OR_DATE = re.compile(
     r"|\b[a-z]+\d\w*|\b\d+(st|nd|rd|th)\b",
     re.I,
 )
-# A time: a year, a month, a century or a decade.
+# A time: a year, a month, a century or a decade ('in the 10th and 11th centuries', 'for decades').
 _TIME = re.compile(
     _YEAR + "|" + _ERA + r"|\b(January|February|March|April|May|June|July|August|September|"
-    r"October|November|December)\b|\b(century|decade)\b"
+    r"October|November|December)\b|\b(century|centuries|decades?)\b"
 )
 # A capitalised number word past a sentence's start is part of a name ('Delivering as One').
 _NAMED_NUMBER = re.compile(r"(?<=\S)(\W+)(One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b")
-# A list item's number, '(2) The symposium…' or '3. Participants…', states nothing.
-_LIST_MARKER = re.compile(r"^\W*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s")
+# A list item's number, '(2) The symposium…' or '3. Participants…', states nothing, nor does one
+# inside a line ('meetings held—(1) October 2006, (2) April 2007').
+_LIST_MARKER = re.compile(r"^\W*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s|\(\d{1,2}\)(?=\s)")
 _DEFINES = re.compile(
     r"\bdefine[sd]?\b|\bdefinition\b|\bmeans\b(?! of)|\brefers? to\b|\b(understood|conceived( of)?) as\b",
     re.I,
@@ -56,7 +57,7 @@ def states_count(sentence: str) -> bool:
 
 
 def states_time(sentence: str) -> bool:
-    """True if ``sentence`` states a time: a year (1000 on, or BC/AD), a month or a century."""
+    """True if ``sentence`` states a time: a year (1000 on, or BC/AD), a month, a century or a decade."""
     return bool(_TIME.search(sentence))
 
 

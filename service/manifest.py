@@ -25,7 +25,9 @@ from service.errors import IndexUnavailable
 #: sentence announcing what follows is quoted with the next one (the stored sentence links).
 #: 8: a year glued to the next word ('2009Professor') is a time, not a count (service.cues); a
 #: sentence two pronouns away from what it means is quoted from the sentence naming it.
-FORMAT_VERSION = 8
+#: 9: 'centuries' and 'decades' are times; a list number inside a line ('—(1) October 2006') is
+#: no count (service.cues).
+FORMAT_VERSION = 9
 MANIFEST = "manifest.json"
 BUILD_HINT = "build it with `hsqa-build-index --corpus corpus --index index` (or `make index`)"
 

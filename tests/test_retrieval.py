@@ -75,6 +75,8 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         "kurusu kaoru year of birth",
         "start date of the ilo project for returned trafficking victims",
         "attendance at the 2010 human security symposium on the komaba campus",
+        # The best line numbers its meetings, '(1) October 2006, (2) April 2007': no count.
+        "How many states took part in the Friends of Human Security meeting in April 2007?",
         # The best sentence is on topic ('OGATA Sadako … became President of JICA'), but names
         # no person, or no country, the question does not already name.
         "Who succeeded Sadako Ogata as President of JICA?",
@@ -276,13 +278,19 @@ def test_a_sentence_two_pronouns_from_what_it_means_is_answered_with_the_sentenc
         # A CV's line, as the PDF extraction glued its year to its first word.
         ("2009Professor, Graduate School of Law, Kobe University", False, True, True),
         ("12345 people signed.", True, True, False),
+        # Plural centuries and decades are times too.
+        ("The Normans, in the 10th and 11th centuries, gave their name to Normandy.", False, True, True),
+        ("Raiding parties had taken place for decades.", True, True, True),
+        # A list's numbers inside a line count nothing; the dates in it are times.
+        ("Meetings held—(1) October 2006, (2) April 2007.", False, True, True),
+        ("Some 300 (2) ships sailed.", True, True, False),
     ],
 )
 def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(
     sentence: str, count: bool, number: bool, time: bool
 ) -> None:
-    # A count is not a year (any from 1000 on, or BC/AD); a time is a year, a month or a
-    # century; a list marker is neither.
+    # A count is not a year (any from 1000 on, or BC/AD); a time is a year, a month, a century
+    # or a decade; a list marker, at a line's start or inside it, is neither.
     assert states_count(sentence) is count
     assert states_number(sentence) is number
     assert states_time(sentence) is time

@@ -69,7 +69,7 @@ FEATURES: tuple[str, ...] = (
     "gives_reason",
     "gives_definition",
     "states_count",  # a number that is no year, date or name
-    "states_time",  # a year, a month or a century
+    "states_time",  # a year, a month, a century or a decade
     "states_number",
     "refers_back",
     # the question's names against the text
