@@ -1,11 +1,12 @@
 """Whether a question asks for a sum of money or a share, and whether an answer states one: pure
-logic, no model (the tagger's names are written out here as it gives them)."""
+logic, no model (the tagger's names are written out here as it gives them). And whether a
+'how many' is answered by sums or shares only, which count nothing."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.asked_amounts import MONEY, PERCENT, asked_amount, states_amount
+from service.asked_amounts import MONEY, PERCENT, asked_amount, counts_only_amounts, states_amount
 
 
 @pytest.mark.parametrize(
@@ -66,3 +67,32 @@ def test_an_answer_states_the_amount_asked_for_when_tagged_or_signed(
     text: str, names: tuple[tuple[str, str], ...], asked: str, states: bool
 ) -> None:
     assert states_amount(text, names, asked) is states
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "only_amounts"),
+    [
+        # The Trust Fund's budget is no count of states; nor is a share a count of people.
+        ("How many states had ratified the Ottawa Treaty by the end of 1999?", TRUST_FUND, True),
+        ("how many people fled the fighting", "It took 40% of the budget.", True),
+        ("How many projects did JICA fund?", "They cost 12 billion yen in all.", True),
+        # A count beside the sum answers; so does a sum to 'how many dollars'.
+        ("How many people fled?", "Some 14 million refugees cost \\$5 billion.", False),
+        ("How many dollars had the fund received by 2002?", TRUST_FUND, False),
+        ("How many million yen did Japan give?", "It gave 500 million yen.", False),
+        # 'How much' asks for a sum (``asked_amount``); a year is no count, and a text with no
+        # count at all is the count cue's to refuse, not this one's.
+        ("How much had the fund received by 2002?", TRUST_FUND, False),
+        ("How many people fled?", "They fled in 1999.", False),
+        # The question's own number is no count the text states: the sum is all that is left.
+        (
+            "How many of the 17 goals were funded?",
+            "Of the 17 goals, the first cost \\$5 million.",
+            True,
+        ),
+    ],
+)
+def test_a_how_many_question_is_not_answered_by_sums_or_shares_alone(
+    question: str, text: str, only_amounts: bool
+) -> None:
+    assert counts_only_amounts(question, text) is only_amounts

@@ -77,6 +77,8 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         "attendance at the 2010 human security symposium on the komaba campus",
         # The best line numbers its meetings, '(1) October 2006, (2) April 2007': no count.
         "How many states took part in the Friends of Human Security meeting in April 2007?",
+        # The best sentence's only number is the Trust Fund's budget, '\\$170 million': no count.
+        "How many countries had ratified the Ottawa Treaty by the end of 1999?",
         # The best sentence is on topic ('OGATA Sadako … became President of JICA'), but names
         # no person, or no country, the question does not already name.
         "Who succeeded Sadako Ogata as President of JICA?",

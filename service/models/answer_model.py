@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from service.asked_amounts import asked_amount, states_amount
+from service.asked_amounts import asked_amount, counts_only_amounts, states_amount
 from service.asked_details import asked_detail, gives_detail
 from service.asked_names import (
     asked_labels,
@@ -132,7 +132,12 @@ def unmet_name(question: str, row: np.ndarray, text: str, tagger: NameTagger) ->
 def unmet_amount(question: str, text: str, tagger: NameTagger) -> bool:
     """True when the question asks for a sum of money or a share (``asked_amount``) and the
     candidate ``text`` states none: 'What was JICA's total budget in 2008?' and the sentence
-    saying that JICA was relaunched in 2008. Only such questions' candidates are tagged."""
+    saying that JICA was relaunched in 2008. Only such questions' candidates are tagged. And
+    True when the question asks how many and the candidate's only counts are sums or shares
+    (``counts_only_amounts``; no tagger): 'How many states had ratified the Ottawa Treaty?' and
+    the Trust Fund's '\\$170 million'."""
+    if counts_only_amounts(question, text):
+        return True
     asked = asked_amount(question)
     return asked is not None and not states_amount(text, tagger.names(text), asked)
 
