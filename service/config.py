@@ -171,6 +171,14 @@ class Settings(BaseSettings):
         "false-abstain rate of at most 0.10. 0 answers every question that has a candidate "
         "(even one whose best answer states no count, time or name that it asks for).",
     )
+    answer_with_next: float = Field(
+        0.5,
+        ge=0.0,
+        description="Quote the best answer together with the statement right after it (in the same "
+        "passage) when the answer model rates that one at least this fraction as likely: two close "
+        "sentences often share the answer, the first introducing what the second says. Above 1: "
+        "never (BENCHMARKS.md).",
+    )
     abstain_on_unknown_terms: bool = Field(
         False,
         description="Refuse outright when the question names something (a capitalised word, a "

@@ -298,6 +298,34 @@ def test_a_year_a_date_or_a_name_with_a_digit_is_not_a_count(
     assert states_time(sentence) is time
 
 
+UN_REPORT_QUESTION = (
+    "Which everyday kinds of safety did that mid-nineties UN report say now worry ordinary people more "
+    "than fears of some world catastrophe?"
+)
+UN_REPORT_LEAD = "For most people today, a feeling of insecurity arises more from worries about daily life"
+UN_REPORT_LIST = "Job security, income security, health security, environmental security, security from crime"
+
+
+def test_a_sentence_leading_into_the_answer_is_quoted_with_the_next_one(client: TestClient) -> None:
+    # The model rates the lead-in and the list after it about alike; alone, the lead-in
+    # names no kind of safety.
+    body = ask(client, UN_REPORT_QUESTION)
+    assert body["answer"] is not None
+    text = body["answer"]["text"]
+    assert text.startswith(UN_REPORT_LEAD), text
+    assert UN_REPORT_LIST in text, text
+
+
+def test_with_the_next_sentence_off_the_lead_in_is_quoted_alone(settings: Settings) -> None:
+    searcher = Runtime.start(settings.model_copy(update={"answer_with_next": 2.0})).require_searcher()
+    result = searcher.search(UN_REPORT_QUESTION, 10)
+    assert result.answer is not None
+    document = searcher.index.chunks[result.hits[result.answer.passage].chunk].document_id
+    text = searcher.index.documents[document].text[result.answer.start : result.answer.end]
+    assert text.startswith(UN_REPORT_LEAD), text
+    assert UN_REPORT_LIST not in text, text
+
+
 def test_an_acronym_and_its_plural_are_one_word_to_bm25() -> None:
     # A question about 'the SDG principle' must match a text about 'the SDGs'.
     assert analyze(["the SDGs, NGOs and IDPs"]) == analyze(["the SDG, NGO and IDP"])
@@ -320,7 +348,8 @@ def test_every_answer_is_a_few_whole_adjacent_sentences_of_its_passage(settings:
         first = starts.get((ordinal, result.answer.start))
         last = ends.get((ordinal, result.answer.end))
         assert first is not None and last is not None, item["question"]  # whole sentences
-        # The sentence, from the one its pronoun refers back to, up to the one it announces.
-        assert 0 <= last - first <= CONTEXT_SENTENCES + 1, item["question"]
+        # The sentence, from the one its pronoun refers back to, up to the one it announces;
+        # perhaps followed by a second such span, the next candidate (``quoted_span``).
+        assert 0 <= last - first <= 2 * (CONTEXT_SENTENCES + 2) - 1, item["question"]
         assert chunk.start <= result.answer.start < result.answer.end <= chunk.end  # inside the passage
     assert answered >= 50

@@ -159,7 +159,8 @@ class Answer(BaseModel):
         description="The sentence that best answers the question, verbatim, with the adjacent "
         "sentences it needs: from the one naming whom or what it means when it opens with a pronoun "
         "('He said…'; up to two sentences back), and the next one when it ends in a colon or announces "
-        "what follows ('He highlighted the following points:', '… two major reasons for this.')."
+        "what follows ('He highlighted the following points:', '… two major reasons for this.'); "
+        "and the statement after it when the answer model rates that one at least half as likely."
     )
     passage: int = Field(description="0-based index into passages of the passage holding it.")
     start: int = Field(description="Offset of the answer in the document text.")

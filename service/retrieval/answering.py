@@ -191,6 +191,36 @@ def context_start(table: SentenceTable, candidate: Candidate) -> int:
     return min(int(table.index.sentences[first][1]), candidate.start)
 
 
+def quoted_span(
+    table: SentenceTable,
+    candidates: list[Candidate],
+    probabilities: np.ndarray,
+    passage_end: int,
+    ratio: float,
+) -> tuple[int, int]:
+    """The document offsets to quote for the best candidate: its own span, or through the
+    runner-up's when that is the statement right after it, ends inside the best one's passage
+    (``passage_end``) and is rated at least ``ratio`` times as likely. The model often cannot
+    tell such a pair apart, and for good reason: the first introduces a speaker or a topic and
+    the second says what was asked ('Mr. Misran … made a keynote speech …' / 'He pointed out
+    that …'). Quoting both gives the reader the answer at the cost of one sentence."""
+    order = np.argsort(-probabilities, kind="stable")
+    best = candidates[int(order[0])]
+    if len(order) < 2:
+        return best.start, best.end
+    runner_up = candidates[int(order[1])]
+    links = table.facts.sentence_links
+    follows = int(links[runner_up.row][1]) == int(links[best.row][2]) + 1  # its span starts where best's ends
+    if (
+        follows
+        and table.same_document(best.row, runner_up.row)
+        and runner_up.end <= passage_end
+        and probabilities[order[1]] >= ratio * probabilities[order[0]]
+    ):
+        return best.start, runner_up.end
+    return best.start, best.end
+
+
 def candidate_features(
     table: SentenceTable,
     question: str,

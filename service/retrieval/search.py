@@ -14,7 +14,13 @@ from service.config import Settings
 from service.models.answer_model import AnswerModel
 from service.models.embedding import Encoder
 from service.models.reranking import Reranker
-from service.retrieval.answering import Candidate, SentenceTable, candidate_features, context_start
+from service.retrieval.answering import (
+    Candidate,
+    SentenceTable,
+    candidate_features,
+    context_start,
+    quoted_span,
+)
 from service.retrieval.filters import Selection
 from service.retrieval.lexical import bm25_scores, lookup_forms, missing_terms, salient_terms
 from service.retrieval.ranking import by_best_answer, by_best_sentence, rrf, top_positive
@@ -288,4 +294,11 @@ class Searcher:
             return shown, Abstention("unmet_type", tuple(unknown), score=score)
         if score < threshold:
             return shown, Abstention("unlikely", tuple(unknown), score=score)
-        return shown, Answer(passage=order.index(best.passage), start=best.start, end=best.end, score=score)
+        start, end = quoted_span(
+            self.sentences,
+            candidates,
+            probabilities,
+            index.chunks[hits[best.passage].chunk].end,
+            s.answer_with_next,
+        )
+        return shown, Answer(passage=order.index(best.passage), start=start, end=end, score=score)
