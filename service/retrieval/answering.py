@@ -201,9 +201,11 @@ def quoted_span(
     """The document offsets to quote for the best candidate: its own span, or through the
     runner-up's when that is the statement right after it, ends inside the best one's passage
     (``passage_end``) and is rated at least ``ratio`` times as likely. The model often cannot
-    tell such a pair apart, and for good reason: the first introduces a speaker or a topic and
-    the second says what was asked ('Mr. Misran … made a keynote speech …' / 'He pointed out
-    that …'). Quoting both gives the reader the answer at the cost of one sentence."""
+    tell such a pair apart, and for good reason: the first leads in and the second says what was
+    asked ('For most people today, a feeling of insecurity arises more from worries about daily
+    life …' / 'Job security, income security, health security, …'). Quoting both gives the
+    reader the answer at the cost of one sentence. (A runner-up opening with a pronoun that the
+    best one resolves already quotes it, and is left alone: BENCHMARKS.md.)"""
     order = np.argsort(-probabilities, kind="stable")
     best = candidates[int(order[0])]
     if len(order) < 2:
