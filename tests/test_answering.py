@@ -109,6 +109,8 @@ def test_a_sentence_two_passages_share_is_one_candidate_in_the_higher_ranked_pas
         ("What percentage of the budget went to the fund?", "count"),
         ("What share of the beneficiaries were migrants?", "count"),
         ("What was the total budget of the symposium?", "count"),
+        ("What was the total value of Japan's ODA in 2005?", "count"),
+        ("What is the value of human security for Japan?", "what"),
         ("Who decided how many would come?", "who"),
         ("how many people attended", "count"),
         ("In what year did Sen win the prize?", "when"),

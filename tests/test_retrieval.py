@@ -86,6 +86,7 @@ def test_off_topic_questions_get_no_answer(client: TestClient, question: str) ->
         # The best sentence states numbers (a year), but no sum, or no share.
         "What was JICA's total budget for human security projects in 2008?",
         "What share of Japan's ODA budget goes to human security projects?",
+        "What was the total value of Japan's ODA in 2003, the year the ODA Charter was renewed?",
         # Asked what a person said; the best sentence, and the two before it, never name him.
         "What did Lloyd Axworthy say about Japan's Trust Fund for Human Security?",
         # Asked how a person judged something; the best sentence says nothing of it.

@@ -35,7 +35,9 @@ _WH = re.compile(
 _DEFINE_QUESTION = re.compile(r"\bdefin(e|es|ed|ition|itions)\b|\bwhat does .+ mean\b", re.I)
 _COUNT_QUESTION = re.compile(
     r"\b(what|which) (percentage|proportion|share|amount|sum|number|budget|figure|fraction)\b"
-    r"|\bwhat (was|is|were|are) the (total |annual )?(budget|cost|number|size)\b",
+    r"|\bwhat (was|is|were|are) the (total |annual )?(budget|cost|number|size)\b"
+    # 'the total value of Japan's ODA' is a sum; 'the value of human security' need not be
+    r"|\bwhat (was|is|were|are) the total value\b",
     re.I,
 )
 _TIME_QUESTION = re.compile(r"\b(what|which|in what) (year|date|month|decade|century)\b", re.I)
