@@ -35,9 +35,8 @@ _WH = re.compile(
 _DEFINE_QUESTION = re.compile(r"\bdefin(e|es|ed|ition|itions)\b|\bwhat does .+ mean\b", re.I)
 _COUNT_QUESTION = re.compile(
     r"\b(what|which) (percentage|proportion|share|amount|sum|number|budget|figure|fraction)\b"
-    r"|\bwhat (was|is|were|are) the (total |annual )?(budget|cost|number|size)\b"
     # 'the total value of Japan's ODA' is a sum; 'the value of human security' need not be
-    r"|\bwhat (was|is|were|are) the total value\b",
+    r"|\bwhat (was|is|were|are) the ((total |annual )?(budget|cost|number|size)|total value)\b",
     re.I,
 )
 _TIME_QUESTION = re.compile(r"\b(what|which|in what) (year|date|month|decade|century)\b", re.I)
@@ -147,14 +146,20 @@ class SentenceTable:
         """A statement (or any sentence, when the rule is off for a measurement)."""
         return not self.statements_only or bool(int(self.facts.sentence_flags[row]) & Flag.STATEMENT)
 
+    def links(self, row: int) -> tuple[int, int, int]:
+        """Sentence ``row``'s head (the sentence its pronoun refers back to) and the first and
+        last rows of its quoted span; all ``row`` itself when quoting context is off."""
+        if not self.quote_context:
+            return row, row, row
+        head, start_row, end_row = (int(x) for x in self.facts.sentence_links[row])
+        return head, start_row, end_row
+
     def get(self, row: int, words: Callable[[int], frozenset[str]] | None = None) -> SentenceInfo:
         """Sentence ``row``'s facts; ``words`` reads a sentence's words (a caller scoring many
         sentences passes one that remembers them for the length of its call)."""
         words = words or self.words
         facts = self.facts
-        head, start_row, end_row = (int(x) for x in facts.sentence_links[row])
-        if not self.quote_context:
-            head = start_row = end_row = row
+        head, start_row, end_row = self.links(row)
         borrowed: frozenset[str] = frozenset().union(*(words(r) for r in range(head, row)))
         flags = Flag(int(facts.sentence_flags[row]))
         return SentenceInfo(
@@ -197,29 +202,29 @@ def quoted_span(
     table: SentenceTable,
     candidates: list[Candidate],
     probabilities: np.ndarray,
+    ranked: np.ndarray,
     passage_end: int,
     ratio: float,
 ) -> tuple[int, int]:
-    """The document offsets to quote for the best candidate: its own span, or through the
-    runner-up's when that is the statement right after it, ends inside the best one's passage
-    (``passage_end``) and is rated at least ``ratio`` times as likely. The model often cannot
+    """The document offsets to quote for the best candidate (``ranked``: the candidates, most
+    likely first): its own span, or through the runner-up's when that is the statement right
+    after it, ends inside the best one's passage (``passage_end``) and is rated at least
+    ``ratio`` times as likely. The model often cannot
     tell such a pair apart, and for good reason: the first leads in and the second says what was
     asked ('For most people today, a feeling of insecurity arises more from worries about daily
     life …' / 'Job security, income security, health security, …'). Quoting both gives the
     reader the answer at the cost of one sentence. (A runner-up opening with a pronoun that the
     best one resolves already quotes it, and is left alone: BENCHMARKS.md.)"""
-    order = np.argsort(-probabilities, kind="stable")
-    best = candidates[int(order[0])]
-    if len(order) < 2:
+    best = candidates[int(ranked[0])]
+    if len(ranked) < 2:
         return best.start, best.end
-    runner_up = candidates[int(order[1])]
-    links = table.facts.sentence_links
-    follows = int(links[runner_up.row][1]) == int(links[best.row][2]) + 1  # its span starts where best's ends
+    runner_up = candidates[int(ranked[1])]
+    follows = table.links(runner_up.row)[1] == table.links(best.row)[2] + 1  # starts where best's ends
     if (
         follows
         and table.same_document(best.row, runner_up.row)
         and runner_up.end <= passage_end
-        and probabilities[order[1]] >= ratio * probabilities[order[0]]
+        and probabilities[ranked[1]] >= ratio * probabilities[ranked[0]]
     ):
         return best.start, runner_up.end
     return best.start, best.end

@@ -283,7 +283,8 @@ class Searcher:
         if self.reranker is None:
             order = by_best_answer(len(hits), [c.passage for c in candidates], probabilities)
         shown = [hits[i] for i in order]
-        best = candidates[int(np.argmax(probabilities))]
+        ranked = np.argsort(-probabilities, kind="stable")  # most likely first; ties keep their order
+        best = candidates[int(ranked[0])]
         score = self.answer_model.answer_probability(probabilities, matrix)
         threshold = self.answer_model.threshold_for(s.abstain_threshold)
         if self.answer_model.is_off_topic(matrix, threshold):
@@ -298,6 +299,7 @@ class Searcher:
             self.sentences,
             candidates,
             probabilities,
+            ranked,
             index.chunks[hits[best.passage].chunk].end,
             s.answer_with_next,
         )
