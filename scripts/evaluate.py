@@ -4,9 +4,10 @@
 In-process by default (loads the index and model); ``--url http://127.0.0.1:8000`` asks a
 running service instead. Prints a Markdown table: hit@1/3/5/10, MRR@10, answer-sentence
 accuracy, false-abstain rate on answerable and abstain rate on unanswerable questions, and
-latency p50/p95, for the tuning half, the held-out half and both. Settings come from the
-environment as for the service: ``HSQA_RERANKER_MODEL=/models/my-cross-encoder`` evaluates
-with the reranking stage.
+latency p50/p95, for the tuning half, the held-out half and both; with ``--by style`` (or another
+field of the questions: ``kind``, ``document``) for each of its values too. Settings come from
+the environment as for the service: ``HSQA_RERANKER_MODEL=/models/my-cross-encoder``
+evaluates with the reranking stage.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from service.config import ROOT, Settings
 from tooling.evaluation import (
     format_details,
     format_table,
+    grouped,
     in_process,
     load_questions,
     over_http,
@@ -44,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=("validation", "train"),
         help="evaluate on a second corpus instead: these SQuAD 2.0 articles as texts, with their "
         "questions (indexed under .cache/squad/ on first use)",
+    )
+    parser.add_argument(
+        "--by",
+        metavar="FIELD",
+        help="a row per value of this field of the questions too (style, kind, document)",
     )
     parser.add_argument("--details", action="store_true", help="print a per-question table too")
     args = parser.parse_args(argv)
@@ -74,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         splits = dict.fromkeys(o.item.get("split") for o in outcomes)
         for split in splits if len(splits) > 1 else ():
             rows[f"{label} / {split}"] = summarize([o for o in outcomes if o.item.get("split") == split])
+        for value, group in grouped(outcomes, args.by).items() if args.by else ():
+            rows[f"{label} / {args.by} {value}"] = summarize(group)
         rows[f"{label} / all"] = summarize(outcomes)
     print(format_table(rows))
     if args.details:

@@ -26,7 +26,16 @@ from service.retrieval.answering import question_type
 from service.retrieval.search import Searcher
 from service.runtime import Runtime
 from tests.support import CORPUS, OWN_SET, RememberingEncoder
-from tooling.evaluation import AskFn, Outcome, format_table, in_process, load_questions, run, summarize
+from tooling.evaluation import (
+    AskFn,
+    Outcome,
+    format_table,
+    grouped,
+    in_process,
+    load_questions,
+    run,
+    summarize,
+)
 from tooling.squad import load_articles, prepare_index, questions
 
 ITEMS = load_questions(OWN_SET)
@@ -50,6 +59,41 @@ def test_the_set_covers_every_document_and_both_kinds_of_question() -> None:
     assert sum(q["style"] == "low_overlap" for q in answerable) >= len(answerable) / 3
     assert {q["split"] for q in ITEMS} == {"tune", "heldout"}
     assert len({q["id"] for q in ITEMS}) == len(ITEMS)
+
+
+def _outcome(style: str | None, answers: list[str], answer: str | None, rank: int | None) -> Outcome:
+    item = {"question": "q", "answers": answers} | ({"style": style} if style else {})
+    return Outcome(item, rank, answer, 10.0)
+
+
+def test_figures_by_style_group_the_questions_in_the_order_they_come() -> None:
+    outcomes = [
+        _outcome("plain", ["Sen"], "Professor Sen said", 0),
+        _outcome("near_domain", [], None, None),
+        _outcome("plain", ["Ogata"], None, 2),
+        _outcome(None, ["JICA"], "JICA", 0),
+    ]
+    groups = grouped(outcomes, "style")
+    assert list(groups) == ["plain", "near_domain", "(none)"]
+    plain = summarize(groups["plain"])
+    assert (plain["hit@1"], plain["hit@3"], plain["answer_acc"], plain["false_abstain"]) == (
+        0.5,
+        1.0,
+        0.5,
+        0.5,
+    )
+
+
+def test_a_group_without_answerable_or_unanswerable_questions_shows_a_dash_not_a_zero() -> None:
+    table = format_table(
+        {
+            "near-domain": summarize([_outcome("near_domain", [], None, None)]),
+            "plain": summarize([_outcome("plain", ["Sen"], "Sen", 0)]),
+        }
+    )
+    near_domain, plain = table.splitlines()[2:]
+    assert near_domain.split(" | ")[2:10] == ["–"] * 7 + ["1.000"]
+    assert plain.split(" | ")[2:10] == ["1.000"] * 6 + ["0.000", "–"]
 
 
 def test_hybrid_meets_the_quality_floors(own_set_figures: dict[str, float]) -> None:

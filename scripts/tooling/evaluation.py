@@ -138,16 +138,41 @@ COLUMNS = [
 ]
 
 
+# The columns that only answerable questions make, and the one only unanswerable ones make: a
+# row with none of those questions shows '–' there, not a 0 that reads as a figure.
+ANSWERABLE_COLUMNS = frozenset({"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "answer_acc", "false_abstain"})
+UNANSWERABLE_COLUMNS = frozenset({"abstain_unans"})
+
+
+def _cell(figures: dict[str, float], column: str) -> str:
+    if (column in ANSWERABLE_COLUMNS and not figures["answerable"]) or (
+        column in UNANSWERABLE_COLUMNS and not figures["unanswerable"]
+    ):
+        return "–"
+    return f"{figures[column]:.1f}" if column.endswith("_ms") else f"{figures[column]:.3f}"
+
+
 def format_table(rows: dict[str, dict[str, float]]) -> str:
     """A Markdown table, one row per label (e.g. per retrieval mode and split)."""
     return markdown_table(
         ["run", "n", *COLUMNS],
         [
-            [label, f"{int(f['answerable'])}+{int(f['unanswerable'])}"]
-            + [f"{f[c]:.1f}" if c.endswith("_ms") else f"{f[c]:.3f}" for c in COLUMNS]
+            [label, f"{int(f['answerable'])}+{int(f['unanswerable'])}"] + [_cell(f, c) for c in COLUMNS]
             for label, f in rows.items()
         ],
     )
+
+
+def grouped(outcomes: list[Outcome], field: str) -> dict[str, list[Outcome]]:
+    """``outcomes`` grouped by their question's ``field`` ('style', 'kind', 'document'), in the
+    order the groups first appear; a question without the field is in the group '(none)'. A
+    fresh batch is written in styles (plain, describing, low-overlap, near-domain), and its
+    figures per style say which kind of question a change helps."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        value = o.item.get(field)
+        groups.setdefault("(none)" if value is None else str(value), []).append(o)
+    return groups
 
 
 def format_details(outcomes: list[Outcome]) -> str:
