@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         articles = load_articles(split=args.squad)
         index_dir = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
         items = questions(articles)
+    if args.by and not any(args.by in item for item in items):
+        fields = sorted({key for item in items for key in item})
+        parser.error(f"--by {args.by}: no question has that field; they have: {', '.join(fields)}")
     rows = {}
     details = {}
     if args.url:

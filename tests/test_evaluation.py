@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+import evaluate
 import pytest
 from train_answer_model import IN_DOMAIN_SETS, SPENT_SETS
 
@@ -76,12 +77,7 @@ def test_figures_by_style_group_the_questions_in_the_order_they_come() -> None:
     groups = grouped(outcomes, "style")
     assert list(groups) == ["plain", "near_domain", "(none)"]
     plain = summarize(groups["plain"])
-    assert (plain["hit@1"], plain["hit@3"], plain["answer_acc"], plain["false_abstain"]) == (
-        0.5,
-        1.0,
-        0.5,
-        0.5,
-    )
+    assert [plain[k] for k in ("hit@1", "hit@3", "answer_acc", "false_abstain")] == [0.5, 1.0, 0.5, 0.5]
 
 
 def test_a_group_without_answerable_or_unanswerable_questions_shows_a_dash_not_a_zero() -> None:
@@ -94,6 +90,15 @@ def test_a_group_without_answerable_or_unanswerable_questions_shows_a_dash_not_a
     near_domain, plain = table.splitlines()[2:]
     assert near_domain.split(" | ")[2:10] == ["–"] * 7 + ["1.000"]
     assert plain.split(" | ")[2:10] == ["1.000"] * 6 + ["0.000", "–"]
+
+
+def test_grouping_by_a_field_no_question_has_is_refused_with_the_fields_they_have(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--questions", str(OWN_SET), "--by", "styel"])
+    assert exit_.value.code == 2
+    assert "--by styel: no question has that field; they have: answers, " in capsys.readouterr().err
 
 
 def test_hybrid_meets_the_quality_floors(own_set_figures: dict[str, float]) -> None:
