@@ -42,8 +42,10 @@ AXE := .cache/axe/node_modules/axe-core/axe.min.js
 $(AXE):
 	npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1
 
+# PYTHONFAULTHANDLER: a crash in a native library (onnxruntime, faiss, torch, Ray) prints the
+# Python stacks where it happened, even once the interpreter shuts down after the last test.
 test: install browser $(AXE) check
-	$(BIN)/python -m pytest
+	PYTHONFAULTHANDLER=1 $(BIN)/python -m pytest
 
 eval: install
 	$(BIN)/python scripts/evaluate.py --mode all --details
