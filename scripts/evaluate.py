@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         ask("warm-up question", 10)
         outcomes = run(items, ask)
         details[label] = outcomes
-        splits = dict.fromkeys(o.item.get("split") for o in outcomes)
-        for split in splits if len(splits) > 1 else ():
-            rows[f"{label} / {split}"] = summarize([o for o in outcomes if o.item.get("split") == split])
+        splits = grouped(outcomes, "split")
+        for split, group in splits.items() if len(splits) > 1 else ():
+            rows[f"{label} / {split}"] = summarize(group)
         for value, group in grouped(outcomes, args.by).items() if args.by else ():
             rows[f"{label} / {args.by} {value}"] = summarize(group)
         rows[f"{label} / all"] = summarize(outcomes)
