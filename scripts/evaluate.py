@@ -61,11 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         from tooling.squad import load_articles, prepare_index, questions
 
         articles = load_articles(split=args.squad)
-        index_dir = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
         items = questions(articles)
+    # Refused before a SQuAD index is built: a mistyped field must not cost a build first.
     if args.by and not any(args.by in item for item in items):
         fields = sorted({key for item in items for key in item})
         parser.error(f"--by {args.by}: no question has that field; they have: {', '.join(fields)}")
+    if args.squad:
+        index_dir = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
     rows = {}
     details = {}
     if args.url:
