@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.asked_amounts import MONEY, PERCENT, asked_amount, counts_only_amounts, states_amount
+from service.asked.amounts import MONEY, PERCENT, asked_amount, counts_only_amounts, states_amount
 
 
 @pytest.mark.parametrize(

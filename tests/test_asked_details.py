@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.asked_details import DAY, GIVEN_NAME, OFFICE, TITLE, asked_detail, gives_detail
+from service.asked.details import DAY, GIVEN_NAME, OFFICE, TITLE, asked_detail, gives_detail
 
 
 @pytest.mark.parametrize(

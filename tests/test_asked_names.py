@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.asked_names import (
+from service.asked.names import (
     BODY,
     CITY,
     COUNTRY,

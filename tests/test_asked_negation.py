@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.asked_negation import asks_negated, states_negation
+from service.asked.negation import asks_negated, states_negation
 
 
 @pytest.mark.parametrize(

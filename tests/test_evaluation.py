@@ -13,16 +13,16 @@ import evaluate
 import pytest
 from train_answer_model import IN_DOMAIN_SETS, SPENT_SETS
 
-from service.asked_amounts import asked_amount
-from service.asked_details import asked_detail
-from service.asked_names import asked_labels, asked_speaker
-from service.asked_negation import asks_negated
+from service.asked.amounts import asked_amount
+from service.asked.details import asked_detail
+from service.asked.given_numbers import has_digits
+from service.asked.names import asked_labels, asked_speaker
+from service.asked.negation import asks_negated
+from service.asked.opposites import uses_paired_word
 from service.config import ROOT, Settings
-from service.given_numbers import has_digits
 from service.ingest.corpus import load_corpus
 from service.models.answer_model import AnswerModel
 from service.models.embedding import Embedder
-from service.opposites import uses_paired_word
 from service.retrieval.answering import question_type
 from service.retrieval.search import Searcher
 from service.runtime import Runtime

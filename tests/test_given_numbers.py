@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.given_numbers import digits, exact_numbers, given_numbers, has_digits, states_other_number
+from service.asked.given_numbers import digits, exact_numbers, given_numbers, has_digits, states_other_number
 
 EVIAN = "Which Japanese prime minister attended the 2003 Evian Summit?"
 EVIAN_NAMES = (("Japanese", "NORP"), ("2003", "DATE"))

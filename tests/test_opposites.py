@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.opposites import PAIRS, states_opposite, uses_paired_word
+from service.asked.opposites import PAIRS, states_opposite, uses_paired_word
 
 ENTER = "It releases perforin, which forms pores, allowing ions, water and toxins to enter."
 

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from service.asked_amounts import asked_amount, counts_only_amounts, states_amount
-from service.asked_details import asked_detail, gives_detail
-from service.asked_names import (
+from service.asked.amounts import asked_amount, counts_only_amounts, states_amount
+from service.asked.details import asked_detail, gives_detail
+from service.asked.given_numbers import given_numbers, has_digits, states_other_number
+from service.asked.names import (
     asked_labels,
     asked_speaker,
     asked_topic,
@@ -30,13 +31,12 @@ from service.asked_names import (
     names_speaker,
     speaks_of,
 )
-from service.asked_negation import asks_negated, states_negation
+from service.asked.negation import asks_negated, states_negation
+from service.asked.opposites import states_opposite
 from service.errors import ModelUnavailable
-from service.given_numbers import given_numbers, has_digits, states_other_number
 from service.models.answer_reader import BUNDLED_READER, AnswerReader
 from service.models.artifacts import read_meta
 from service.models.name_tagger import NameTagger
-from service.opposites import states_opposite
 
 #: The kinds of answer a question can ask for (``service.retrieval.answering.question_type``);
 #: "other" has no feature of its own (all ``asks_*`` are 0).

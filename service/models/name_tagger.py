@@ -2,10 +2,10 @@
 small English pipeline, its named-entity recogniser only.
 
 The answer stage asks it of one text per question at most: the best answer to a question that
-asks *who*, or *which* person, country, city or organisation (``service.asked_names``), or
-asks for a sum of money or a share (``service.asked_amounts``), a title or a given name
-(``service.asked_details``); and a question that asks what a person it names said, or that
-gives a year or number in digits (``service.given_numbers``), with its best answer.
+asks *who*, or *which* person, country, city or organisation (``service.asked.names``), or
+asks for a sum of money or a share (``service.asked.amounts``), a title or a given name
+(``service.asked.details``); and a question that asks what a person it names said, or that
+gives a year or number in digits (``service.asked.given_numbers``), with its best answer.
 An answer that names no such one the question does not already name is refused, like an answer
 that states no count to a 'how many' (``AnswerModel.leaves_type_unmet``): it is what many
 near-domain questions the texts cannot answer get ('Who succeeded Ogata as President of

@@ -184,7 +184,7 @@ class SentenceTable:
 
 #: How many sentences before an answer may name who is speaking in it: 'Mr. Misran, ASEAN
 #: Deputy Secretary-General, made a keynote speech …' introduces what 'He pointed out that …'
-#: says one or two sentences later (``service.asked_names.names_speaker``).
+#: says one or two sentences later (``service.asked.names.names_speaker``).
 SPEAKER_SENTENCES = 2
 
 
