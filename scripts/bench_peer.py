@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Peer benchmark: txtai's default hybrid search against this service, same passages, same questions.
 
-``python scripts/bench_peer.py [--index DIR] [--questions FILE ...]`` or ``--squad validation``
+``python scripts/bench_peer.py [--index DIR] [--questions FILE ...]`` or ``--squad validation``;
+``--distractors`` asks them of one corpus of the human-security texts and all eight SQuAD articles.
 
 Needs the optional extra ``bench`` (``pip install -c constraints.txt -e '.[bench]'``: txtai 9.14).
 Runs offline (``HF_HUB_OFFLINE=1``).
@@ -15,7 +16,8 @@ convex combination with weights 0.5/0.5. Each question is ``search(question, 10)
 The service is run in process with its own settings (``HSQA_*`` environment, ``--index``) through
 ``tooling.evaluation``, and txtai's results go through the same ``run``/``summarize``, so both
 rows are scored by one definition: a passage hits when it contains one of the question's answer
-strings; hit@k and MRR@10 are over the answerable questions (empty ``answers`` are skipped).
+strings and comes from the question's document; hit@k and MRR@10 are over the answerable
+questions (empty ``answers`` are skipped).
 Prints one Markdown table: per question file, per ``split`` value (when the file has more than
 one) and ``all``, txtai and the service side by side; plus txtai's index time and both systems' median
 query latency (p50, one question at a time, after a warm-up question).
@@ -52,12 +54,16 @@ def build_txtai(texts: list[str], model_folder: str) -> tuple[Any, float]:
     return embeddings, time.perf_counter() - t0
 
 
-def txtai_ask(embeddings: Any, texts: list[str]) -> AskFn:
-    """Adapts ``embeddings.search`` to the ``tooling.evaluation`` ask shape (passages only, no answer)."""
+def txtai_ask(embeddings: Any, texts: list[str], documents: list[str]) -> AskFn:
+    """Adapts ``embeddings.search`` to the ``tooling.evaluation`` ask shape (passages only, no
+    answer); each passage cites its document, so a hit counts only from the question's own."""
 
     def ask(question: str, top_k: int) -> dict[str, Any]:
         results = embeddings.search(question, top_k)
-        return {"answer": None, "passages": [{"text": texts[int(uid)]} for uid, _score in results]}
+        passages = [
+            {"text": texts[int(uid)], "citation": {"document_id": documents[int(uid)]}} for uid, _ in results
+        ]
+        return {"answer": None, "passages": passages}
 
     return ask
 
@@ -119,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run on the second corpus instead: these SQuAD 2.0 articles and their questions "
         "(as scripts/evaluate.py --squad builds it)",
     )
+    parser.add_argument(
+        "--distractors",
+        action="store_true",
+        help="run on one corpus of the human-security texts and all eight SQuAD 2.0 articles "
+        "(as scripts/evaluate.py --distractors builds it)",
+    )
     args = parser.parse_args(argv)
     question_files: list[Path] = args.questions or [ROOT / "eval" / "questions.jsonl"]
     sets = {display(path): load_questions(path) for path in question_files}
@@ -126,11 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         from tooling.squad import load_articles, prepare_index, questions
 
         articles = load_articles(split=args.squad)
-        args.index = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
+        if not args.distractors:
+            args.index = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
         sets = {f"SQuAD {args.squad} articles": questions(articles)}
+    if args.distractors:
+        from tooling.squad import prepare_distractor_index
+
+        args.index = prepare_distractor_index(Settings().corpus_dir).index_dir
 
     index: IndexData = load_index(args.index)
     texts = [index.chunk_text(i) for i in range(len(index.chunks))]
+    documents = [index.document_of(i).id for i in range(len(index.chunks))]
     # The bundled all-MiniLM-L6-v2, from the folder the service loads it from.
     model_folder = resolve_model_path(DEFAULT_MODEL)
     built_with = index.manifest.model.id
@@ -138,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: the index was built with {built_with!r}, txtai uses {model_folder}", file=sys.stderr)
 
     embeddings, index_seconds = build_txtai(texts, model_folder)
-    peer = txtai_ask(embeddings, texts)
+    peer = txtai_ask(embeddings, texts, documents)
     peer("warm-up question", TOP_K)
 
     from service.runtime import Runtime

@@ -8,6 +8,11 @@ latency p50/p95, for the tuning half, the held-out half and both; with ``--by st
 field of the questions: ``kind``, ``document``) for each of its values too. Settings come from
 the environment as for the service: ``HSQA_RERANKER_MODEL=/models/my-cross-encoder``
 evaluates with the reranking stage.
+
+``--squad validation`` asks SQuAD 2.0's validation articles' questions of those articles instead
+(the corpus the pipeline was not designed for). ``--distractors`` asks the questions of one
+corpus of the human-security texts and all eight SQuAD articles: a passage or answer counts
+only from the question's own document (``tooling.evaluation``).
 """
 
 from __future__ import annotations
@@ -48,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         "questions (indexed under .cache/squad/ on first use)",
     )
     parser.add_argument(
+        "--distractors",
+        action="store_true",
+        help="evaluate against one corpus of the human-security texts and all eight SQuAD 2.0 "
+        "articles (indexed under .cache/squad-eval/mixed/ on first use): do the questions' "
+        "answers hold up among texts about other things?",
+    )
+    parser.add_argument(
         "--by",
         metavar="FIELD",
         help="a row per value of this field of the questions too (style, kind, document)",
@@ -66,7 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.by and not any(args.by in item for item in items):
         fields = sorted({key for item in items for key in item})
         parser.error(f"--by {args.by}: no question has that field; they have: {', '.join(fields)}")
-    if args.squad:
+    if args.distractors:
+        if args.index or args.url:
+            parser.error("--distractors builds its own index: leave out --index and --url")
+        from tooling.squad import prepare_distractor_index
+
+        index_dir = prepare_distractor_index(Settings().corpus_dir).index_dir
+    elif args.squad:
         index_dir = prepare_index(articles, ROOT / ".cache" / "squad-eval" / args.squad).index_dir
     rows = {}
     details = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import evaluate
@@ -37,7 +38,7 @@ from tooling.evaluation import (
     run,
     summarize,
 )
-from tooling.squad import load_articles, prepare_index, questions
+from tooling.squad import Article, add_texts, load_articles, prepare_index, questions, write_corpus
 
 ITEMS = load_questions(OWN_SET)
 
@@ -90,6 +91,45 @@ def test_a_group_without_answerable_or_unanswerable_questions_shows_a_dash_not_a
     near_domain, plain = table.splitlines()[2:]
     assert near_domain.split(" | ")[2:10] == ["–"] * 7 + ["1.000"]
     assert plain.split(" | ")[2:10] == ["1.000"] * 6 + ["0.000", "–"]
+
+
+def test_an_answer_string_in_another_document_is_neither_a_hit_nor_a_right_answer() -> None:
+    item = {"question": "When was the Trust Fund set up?", "answers": ["1999"], "document": "jica"}
+
+    def ask(question: str, top_k: int) -> dict[str, Any]:
+        passages = [
+            {"text": "Warsaw's bridge reopened in 1999.", "citation": {"document_id": "warsaw"}},
+            {"text": "In 1999 Japan set up the Trust Fund.", "citation": {"document_id": "jica"}},
+        ]
+        return {"answer": {"text": passages[0]["text"], "passage": 0}, "passages": passages}
+
+    (outcome,) = run([item], ask)
+    assert outcome.rank == 1
+    assert outcome.answer_document == "warsaw" and not outcome.answer_correct
+    assert replace(outcome, answer_document="jica").answer_correct
+    assert replace(outcome, item={**item, "document": None}).answer_correct  # no document named
+
+
+def test_a_distractor_corpus_holds_the_articles_and_every_text_with_its_catalogue_entry(
+    tmp_path: Path,
+) -> None:
+    article = Article("Warsaw", ("Warsaw is the capital of Poland.",), ())
+    write_corpus([article], tmp_path)
+    add_texts(CORPUS, tmp_path)
+    documents = {d.id: d for d in load_corpus(tmp_path).documents}
+    own = {d.id: d for d in load_corpus(CORPUS).documents}
+    assert set(documents) == {"warsaw", *own}
+    assert documents["warsaw"].author == "Wikipedia"
+    assert all(documents[i].title == d.title and documents[i].text == d.text for i, d in own.items())
+
+
+def test_distractors_build_their_own_index_so_an_index_given_too_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--questions", str(OWN_SET), "--distractors", "--index", "index"])
+    assert exit_.value.code == 2
+    assert "--distractors builds its own index: leave out --index and --url" in capsys.readouterr().err
 
 
 def test_grouping_by_a_field_no_question_has_is_refused_with_the_fields_they_have(

@@ -1,9 +1,11 @@
 """Measuring retrieval quality on a question set, in-process or against a running service.
 
-A question set is JSONL: ``{"question": str, "answers": [exact substrings], ...}``; an empty
-``answers`` list marks a question the corpus cannot answer. A passage *hits* when it contains
-one of the answer strings; the answer sentence is *correct* when it contains one (or lies
-inside one).
+A question set is JSONL: ``{"question": str, "answers": [exact substrings], "document": id,
+...}``; an empty ``answers`` list marks a question the corpus cannot answer. A passage *hits*
+when it contains one of the answer strings; the answer sentence is *correct* when it contains
+one (or lies inside one). Where the question names its document, both must also come from that
+document: in a corpus of many texts an answer string such as '1999' or 'Japan' turns up in
+others, and a passage that merely contains it answers nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from service.retrieval.search import Mode, Searcher
 TOP_K = 10
 HIT_AT = (1, 3, 5, 10)
 
-#: (question, top_k) -> the /ask response shape: {"answer": {"text"} | None, "passages": [{"text"}]}
+#: (question, top_k) -> the /ask response shape: {"answer": {"text", "passage"} | None,
+#: "passages": [{"text", "citation": {"document_id"}}]}
 AskFn = Callable[[str, int], dict[str, Any]]
 
 
@@ -31,6 +34,7 @@ class Outcome:
     rank: int | None  # 0-based rank of the first passage holding an answer; None if none does
     answer: str | None
     latency_ms: float
+    answer_document: str | None = None  # the document the answer was quoted from, when known
 
     @property
     def answerable(self) -> bool:
@@ -39,7 +43,22 @@ class Outcome:
     @property
     def answer_correct(self) -> bool:
         a = self.answer
-        return a is not None and any(s in a or a in s for s in self.item["answers"])
+        if a is None or not from_document(self.item, self.answer_document):
+            return False
+        return any(s in a or a in s for s in self.item["answers"])
+
+
+def from_document(item: dict[str, Any], document_id: str | None) -> bool:
+    """Whether text from ``document_id`` can answer ``item``: any can, unless both the question
+    and the text say which document they belong to and the two differ."""
+    wanted = item.get("document")
+    return wanted is None or document_id is None or document_id == wanted
+
+
+def holds_answer(item: dict[str, Any], passage: dict[str, Any]) -> bool:
+    """Whether a returned passage holds one of the question's answers, in its document."""
+    document_id = passage.get("citation", {}).get("document_id")
+    return from_document(item, document_id) and any(a in passage["text"] for a in item["answers"])
 
 
 def load_questions(path: Path, split: str = "all") -> list[dict[str, Any]]:
@@ -55,8 +74,15 @@ def in_process(searcher: Searcher, mode: Mode) -> AskFn:
         answer = None
         if result.answer is not None:
             doc = index.document_of(result.hits[result.answer.passage].chunk)
-            answer = {"text": doc.text[result.answer.start : result.answer.end]}
-        return {"answer": answer, "passages": [{"text": index.chunk_text(h.chunk)} for h in result.hits]}
+            answer = {
+                "text": doc.text[result.answer.start : result.answer.end],
+                "passage": result.answer.passage,
+            }
+        passages = [
+            {"text": index.chunk_text(h.chunk), "citation": {"document_id": index.document_of(h.chunk).id}}
+            for h in result.hits
+        ]
+        return {"answer": answer, "passages": passages}
 
     return ask
 
@@ -81,11 +107,15 @@ def run(items: Iterable[dict[str, Any]], ask: AskFn) -> list[Outcome]:
         t0 = time.perf_counter()
         body = ask(item["question"], TOP_K)
         latency = (time.perf_counter() - t0) * 1000
-        rank = next(
-            (i for i, p in enumerate(body["passages"]) if any(a in p["text"] for a in item["answers"])), None
-        )
-        answer = body["answer"]["text"] if body["answer"] else None
-        outcomes.append(Outcome(item, rank, answer, latency))
+        passages = body["passages"]
+        rank = next((i for i, p in enumerate(passages) if holds_answer(item, p)), None)
+        answer = answer_document = None
+        if body["answer"]:
+            answer = body["answer"]["text"]
+            quoted = body["answer"].get("passage")
+            if quoted is not None and quoted < len(passages):
+                answer_document = passages[quoted].get("citation", {}).get("document_id")
+        outcomes.append(Outcome(item, rank, answer, latency, answer_document))
     return outcomes
 
 

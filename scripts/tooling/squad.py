@@ -21,6 +21,7 @@ from typing import Any
 
 from service.analysis import STOPWORDS
 from service.config import ROOT, Settings
+from service.ingest.corpus import CATALOG_NAME
 
 SQUAD_FILE = ROOT.parent / "shared" / "qa-data" / "squad2-8-articles.json"
 LICENCE = "CC BY-SA 4.0; SQuAD 2.0 (Rajpurkar, Jia and Liang, ACL 2018), from Wikipedia"
@@ -102,8 +103,8 @@ def write_corpus(articles: list[Article], folder: Path) -> None:
             f'["{file.name}"]\ntitle = "{article.title.replace("_", " ")}"\n'
             f'author = "Wikipedia"\nkind = "encyclopedia article"\nnote = "{LICENCE}"\n'
         )
-    (folder / "catalog.toml").write_text("\n".join(catalog), encoding="utf-8")
-    tomllib.loads((folder / "catalog.toml").read_text(encoding="utf-8"))  # fail here, not in the indexer
+    (folder / CATALOG_NAME).write_text("\n".join(catalog), encoding="utf-8")
+    tomllib.loads((folder / CATALOG_NAME).read_text(encoding="utf-8"))  # fail here, not in the indexer
 
 
 def questions(articles: list[Article]) -> list[dict[str, Any]]:
@@ -137,15 +138,42 @@ def drop_words(question: str, rng: random.Random, rate: float = DROP_RATE) -> st
     return " ".join(w for i, w in enumerate(words) if i not in dropped)
 
 
-def prepare_index(articles: list[Article], folder: Path, **overrides: Any) -> Settings:
-    """Write the articles as a corpus under ``folder`` and build (or bring up to date) its
-    index there; returns the settings that load it. Incremental: a second call re-embeds
-    nothing."""
+def add_texts(corpus: Path, folder: Path) -> None:
+    """Copy the texts of the corpus folder ``corpus`` (its files and its catalogue's entries)
+    into ``folder``, beside what ``write_corpus`` wrote there; unchanged texts are left alone."""
+    for file in sorted(corpus.iterdir()):
+        if file.name == CATALOG_NAME or not file.is_file():
+            continue
+        target = folder / file.name
+        if not target.exists() or target.read_bytes() != file.read_bytes():
+            target.write_bytes(file.read_bytes())
+    catalog = folder / CATALOG_NAME
+    catalog.write_text(
+        catalog.read_text(encoding="utf-8") + "\n" + (corpus / CATALOG_NAME).read_text(encoding="utf-8")
+    )
+    tomllib.loads(catalog.read_text(encoding="utf-8"))
+
+
+def prepare_index(
+    articles: list[Article], folder: Path, texts: Path | None = None, **overrides: Any
+) -> Settings:
+    """Write the articles as a corpus under ``folder``, with the texts of the corpus folder
+    ``texts`` beside them if given, and build (or bring up to date) its index there; returns the
+    settings that load it. Incremental: a second call re-embeds nothing."""
     from service.ingest.corpus import load_corpus
     from service.ingest.indexer import build_index, stale_reason
 
     write_corpus(articles, folder / "corpus")
+    if texts is not None:
+        add_texts(texts, folder / "corpus")
     settings = Settings(corpus_dir=folder / "corpus", index_dir=folder / "index", **overrides)
     if stale_reason(settings, load_corpus(settings.corpus_dir).documents) is not None:
         build_index(settings, progress=False)
     return settings
+
+
+def prepare_distractor_index(texts: Path) -> Settings:
+    """One corpus of the texts of the corpus folder ``texts`` and all eight articles, indexed
+    under ``.cache/squad-eval/mixed/``: each set's questions asked among texts about other things
+    (``scripts/evaluate.py --distractors``, ``scripts/bench_peer.py --distractors``)."""
+    return prepare_index(load_articles(), ROOT / ".cache" / "squad-eval" / "mixed", texts=texts)
