@@ -147,11 +147,11 @@ def add_texts(corpus: Path, folder: Path) -> None:
         target = folder / file.name
         if not target.exists() or target.read_bytes() != file.read_bytes():
             target.write_bytes(file.read_bytes())
-    catalog = folder / CATALOG_NAME
-    catalog.write_text(
-        catalog.read_text(encoding="utf-8") + "\n" + (corpus / CATALOG_NAME).read_text(encoding="utf-8")
-    )
-    tomllib.loads(catalog.read_text(encoding="utf-8"))
+    if (corpus / CATALOG_NAME).is_file():
+        catalog = folder / CATALOG_NAME
+        entries = (corpus / CATALOG_NAME).read_text(encoding="utf-8")
+        catalog.write_text(catalog.read_text(encoding="utf-8") + "\n" + entries, encoding="utf-8")
+        tomllib.loads(catalog.read_text(encoding="utf-8"))  # fail here, not in the indexer
 
 
 def prepare_index(
