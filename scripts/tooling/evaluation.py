@@ -55,10 +55,15 @@ def from_document(item: dict[str, Any], document_id: str | None) -> bool:
     return wanted is None or document_id is None or document_id == wanted
 
 
+def cited_document(passage: dict[str, Any]) -> str | None:
+    """The document a returned passage cites, if the response says."""
+    document_id: str | None = passage.get("citation", {}).get("document_id")
+    return document_id
+
+
 def holds_answer(item: dict[str, Any], passage: dict[str, Any]) -> bool:
     """Whether a returned passage holds one of the question's answers, in its document."""
-    document_id = passage.get("citation", {}).get("document_id")
-    return from_document(item, document_id) and any(a in passage["text"] for a in item["answers"])
+    return from_document(item, cited_document(passage)) and any(a in passage["text"] for a in item["answers"])
 
 
 def load_questions(path: Path, split: str = "all") -> list[dict[str, Any]]:
@@ -114,7 +119,7 @@ def run(items: Iterable[dict[str, Any]], ask: AskFn) -> list[Outcome]:
             answer = body["answer"]["text"]
             quoted = body["answer"].get("passage")
             if quoted is not None and quoted < len(passages):
-                answer_document = passages[quoted].get("citation", {}).get("document_id")
+                answer_document = cited_document(passages[quoted])
         outcomes.append(Outcome(item, rank, answer, latency, answer_document))
     return outcomes
 

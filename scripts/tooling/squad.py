@@ -144,9 +144,9 @@ def add_texts(corpus: Path, folder: Path) -> None:
     for file in sorted(corpus.iterdir()):
         if file.name == CATALOG_NAME or not file.is_file():
             continue
-        target = folder / file.name
-        if not target.exists() or target.read_bytes() != file.read_bytes():
-            target.write_bytes(file.read_bytes())
+        target, content = folder / file.name, file.read_bytes()
+        if not target.exists() or target.read_bytes() != content:
+            target.write_bytes(content)
     if (corpus / CATALOG_NAME).is_file():
         catalog = folder / CATALOG_NAME
         entries = (corpus / CATALOG_NAME).read_text(encoding="utf-8")
