@@ -90,6 +90,20 @@ def load_articles(
     ]
 
 
+def write_if_changed(file: Path, content: bytes) -> None:
+    """Write ``content`` to ``file`` unless it already holds exactly that: an unchanged text
+    keeps its file, so an incremental build re-embeds none."""
+    if not file.exists() or file.read_bytes() != content:
+        file.write_bytes(content)
+
+
+def write_catalog(folder: Path, catalog: str) -> None:
+    """Write ``catalog`` as the folder's catalogue, checked as TOML here rather than in the
+    indexer."""
+    (folder / CATALOG_NAME).write_text(catalog, encoding="utf-8")
+    tomllib.loads(catalog)
+
+
 def write_corpus(articles: list[Article], folder: Path) -> None:
     """Write the articles as ``.txt`` texts with a ``catalog.toml``, as the indexer reads them.
     Texts already there and unchanged are left alone, so an incremental build re-embeds none."""
@@ -97,14 +111,12 @@ def write_corpus(articles: list[Article], folder: Path) -> None:
     catalog = []
     for article in articles:
         file = folder / f"{article.document_id}.txt"
-        if not file.exists() or file.read_text(encoding="utf-8") != article.text:
-            file.write_text(article.text, encoding="utf-8")
+        write_if_changed(file, article.text.encode("utf-8"))
         catalog.append(
             f'["{file.name}"]\ntitle = "{article.title.replace("_", " ")}"\n'
             f'author = "Wikipedia"\nkind = "encyclopedia article"\nnote = "{LICENCE}"\n'
         )
-    (folder / CATALOG_NAME).write_text("\n".join(catalog), encoding="utf-8")
-    tomllib.loads((folder / CATALOG_NAME).read_text(encoding="utf-8"))  # fail here, not in the indexer
+    write_catalog(folder, "\n".join(catalog))
 
 
 def questions(articles: list[Article]) -> list[dict[str, Any]]:
@@ -144,14 +156,10 @@ def add_texts(corpus: Path, folder: Path) -> None:
     for file in sorted(corpus.iterdir()):
         if file.name == CATALOG_NAME or not file.is_file():
             continue
-        target, content = folder / file.name, file.read_bytes()
-        if not target.exists() or target.read_bytes() != content:
-            target.write_bytes(content)
+        write_if_changed(folder / file.name, file.read_bytes())
     if (corpus / CATALOG_NAME).is_file():
-        catalog = folder / CATALOG_NAME
         entries = (corpus / CATALOG_NAME).read_text(encoding="utf-8")
-        catalog.write_text(catalog.read_text(encoding="utf-8") + "\n" + entries, encoding="utf-8")
-        tomllib.loads(catalog.read_text(encoding="utf-8"))  # fail here, not in the indexer
+        write_catalog(folder, (folder / CATALOG_NAME).read_text(encoding="utf-8") + "\n" + entries)
 
 
 def prepare_index(
